@@ -1,0 +1,205 @@
+// The run configuration: one strict zod schema, defaults included. `z.input` is what users write,
+// `z.output` (Config) is what the core receives. No I/O here; see src/config-load.ts for files.
+
+import { z } from 'zod';
+import { McgError } from './errors.js';
+import { formatIssues } from './issues.js';
+
+/** Integer in [min, max]; errors read "must be an integer in [min, max], got X". */
+export function intIn(min: number, max: number) {
+  const error = `must be an integer in [${min}, ${max}]`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+
+/** Finite number in [min, max]. */
+export function numberIn(min: number, max: number) {
+  const error = `must be a number in [${min}, ${max}]`;
+  return z.number({ error }).min(min, { error }).max(max, { error });
+}
+
+/** Non-negative integer limit or null (no limit). */
+export function limit(max = Number.MAX_SAFE_INTEGER) {
+  const error = `must be an integer in [0, ${max === Number.MAX_SAFE_INTEGER ? '2^53' : max}] or null`;
+  return z.number({ error }).int({ error }).min(0, { error }).max(max, { error }).nullable();
+}
+
+export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, { error: `must be one of ${values.map((v) => `"${v}"`).join(', ')}` });
+}
+
+export const pluginSpecSchema = z.strictObject({
+  kind: z.string({ error: 'must be a plugin kind (a string)' }).min(1, { error: 'must be a plugin kind (a string)' }),
+  options: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const ALGORITHMS = ['mcts', 'best-of-n', 'self-consistency', 'beam', 'greedy'] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
+
+export const searchSchema = z.strictObject({
+  /** Expansion width: distinct candidate steps proposed per expansion. */
+  width: intIn(1, 64).default(4),
+  /** Selection rule for MCTS. */
+  selection: oneOf(['puct', 'uct']).default('puct'),
+  /** PUCT c_init (MuZero, appendix B). */
+  cInit: numberIn(0, 100).default(1.25),
+  /** PUCT c_base (MuZero, appendix B). */
+  cBase: numberIn(1, 1e9).default(19652),
+  /** UCT exploration constant (UCB1: sqrt 2). */
+  uctC: numberIn(0, 100).default(Math.SQRT2),
+  /** Temperature applied to candidate logprobs to form PUCT priors (higher = flatter). */
+  priorTemperature: numberIn(0.01, 100).default(1),
+  /** Divide each candidate's logprob by its token count before forming priors. */
+  priorLengthNorm: z.boolean().default(true),
+  /** Dirichlet noise mixed into the root priors; fraction 0 turns it off (AlphaZero: alpha 0.3, fraction 0.25). */
+  dirichlet: z
+    .strictObject({ alpha: numberIn(0.001, 100).default(0.3), fraction: numberIn(0, 1).default(0) })
+    .default({ alpha: 0.3, fraction: 0 }),
+  /** Value of an unvisited child in PUCT (first-play urgency), in [0, 1]. */
+  unvisitedValue: numberIn(0, 1).default(0),
+  /** How values propagate to ancestors: running mean or running max. */
+  backup: oneOf(['mean', 'max']).default('mean'),
+  /**
+   * Leaf value = (1 - lambda) * rewardModel + lambda * outcome, where outcome is the terminal verifier
+   * reward (terminal nodes) or the mean rollout reward. When one side is missing the other is used alone;
+   * when both are missing the value is `neutralValue`. (AlphaGo mixes value net and rollouts with 0.5.)
+   */
+  lambda: numberIn(0, 1).default(0.5),
+  /** Rollouts per evaluated non-terminal leaf (0 = none). */
+  rollouts: intIn(0, 64).default(0),
+  /** Value of a leaf with no reward model, verdict or rollout. */
+  neutralValue: numberIn(0, 1).default(0.5),
+  /** Leaves expanded concurrently in one tree (virtual loss keeps them apart). */
+  parallelSimulations: intIn(1, 64).default(1),
+  /** Visits added along a pending path (as losses) while its leaf is being expanded. */
+  virtualLoss: numberIn(0, 100).default(1),
+  /** Samples for best-of-n and self-consistency (the token budget may stop them earlier). */
+  samples: intIn(1, 4096).default(8),
+  /** Beams kept per depth in beam search. */
+  beamSize: intIn(1, 256).default(4),
+  /** Stop once this many distinct verified solutions are found (0 = never stop early). */
+  stopAfterVerified: intIn(0, 1_000_000).default(0),
+});
+
+export const budgetSchema = z.strictObject({
+  /** MCTS simulations per problem. */
+  simulations: intIn(1, 10_000_000).default(64),
+  /** Tree size cap (nodes, root included). */
+  nodes: intIn(2, 50_000_000).default(100_000),
+  /** Maximum steps in a solution; a node at this depth is terminal. */
+  depth: intIn(1, 1024).default(16),
+  /** Generated-token budget per problem (null = none). */
+  generatedTokens: limit(),
+  /** Wall-clock budget per problem in ms (null = none). Makes results depend on machine speed. */
+  wallMs: limit(),
+});
+
+export const filterSchema = z.strictObject({
+  /** Keep only traces whose final answer passed the verifier. */
+  verifiedOnly: z.boolean().default(true),
+  /** Minimum node value (Q) of a trace's final step. */
+  minValue: numberIn(0, 1).default(0),
+  /** Per-problem caps (highest value first). */
+  maxTracesPerProblem: intIn(0, 100_000).default(4),
+  maxPairsPerProblem: intIn(0, 100_000).default(8),
+  maxStepRecordsPerProblem: intIn(0, 100_000).default(16),
+  /** Drop records whose normalised text was already written in this run. */
+  dedup: z.boolean().default(true),
+});
+
+export const pairsSchema = z.strictObject({
+  /** Minimum Q(chosen) - Q(rejected) for a pair. */
+  minQGap: numberIn(0, 1).default(0.5),
+  /** Minimum character edit distance between chosen and rejected (rStar-Math uses 20 for its own data). */
+  minEditDistance: intIn(0, 100_000).default(1),
+  /** Emit step-level pairs between siblings. */
+  stepPairs: z.boolean().default(true),
+  /** Emit whole-solution pairs (verified vs failed). */
+  trajectoryPairs: z.boolean().default(true),
+});
+
+export const outputsSchema = z.strictObject({
+  traces: z.boolean().default(true),
+  pairs: z.boolean().default(true),
+  steps: z.boolean().default(true),
+  /** Write `trees/<id>.json` for every problem. */
+  trees: z.boolean().default(false),
+});
+
+export const configSchema = z.strictObject({
+  /** Run seed; per-problem seeds derive from (seed, problem id). */
+  seed: intIn(0, 2 ** 32 - 1).default(0),
+  algorithm: oneOf(ALGORITHMS).default('mcts'),
+  search: searchSchema.default(() => searchSchema.parse({})),
+  budget: budgetSchema.default(() => budgetSchema.parse({})),
+  policy: pluginSpecSchema.default({ kind: 'scripted', options: {} }),
+  /** Reward model; null for none (verifier and rollouts only). */
+  reward: pluginSpecSchema.nullable().default({ kind: 'scripted', options: {} }),
+  /** Verifier per problem domain. */
+  verifiers: z.record(z.string(), pluginSpecSchema).default(() => ({
+    math: { kind: 'exact-answer', options: {} },
+    code: { kind: 'code', options: {} },
+  })),
+  /** Step delimiter used to join steps into completions in records. */
+  stepDelimiter: z.string().default('\n\n'),
+  filters: filterSchema.default(() => filterSchema.parse({})),
+  pairs: pairsSchema.default(() => pairsSchema.parse({})),
+  outputs: outputsSchema.default(() => outputsSchema.parse({})),
+  /** What to do with an unreadable input line: fail the run, or write it to rejected.jsonl and go on. */
+  onBadInput: oneOf(['error', 'skip']).default('error'),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;
+export type SearchConfig = Config['search'];
+export type BudgetConfig = Config['budget'];
+
+/**
+ * Validates a config object. Throws `CONFIG_INVALID` with every problem on one line, each naming its
+ * key path ("search.width must be an integer in [1, 64], got 0"). `source` (a file name) prefixes it.
+ */
+export function parseConfig(input: unknown, source?: string): Config {
+  const parsed = configSchema.safeParse(input ?? {}, { reportInput: true });
+  if (!parsed.success) {
+    const message = formatIssues(parsed.error.issues, '', configSchema);
+    throw new McgError('CONFIG_INVALID', source === undefined ? message : `${source}: ${message}`, {
+      details: { issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), code: i.code })) },
+    });
+  }
+  return parsed.data;
+}
+
+/**
+ * Applies `path=value` overrides to a raw config object (before validation). The value is parsed as
+ * JSON when it is valid JSON (numbers, booleans, null, objects), otherwise taken as a string.
+ */
+export function applyOverrides(raw: Record<string, unknown>, overrides: readonly string[]): Record<string, unknown> {
+  const out = structuredClone(raw);
+  for (const item of overrides) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new McgError('CONFIG_INVALID', `--set "${item}" must have the form path=value (e.g. search.width=8)`);
+    const path = item.slice(0, eq).trim();
+    const text = item.slice(eq + 1);
+    const keys = path.split('.');
+    if (keys.some((k) => k === '' || k === '__proto__' || k === 'constructor' || k === 'prototype')) {
+      throw new McgError('CONFIG_INVALID', `--set "${item}": "${path}" is not a valid key path`);
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = text;
+    }
+    let node: Record<string, unknown> = out;
+    for (let i = 0; i < keys.length - 1; i++) {
+      const next = node[keys[i]];
+      if (next === undefined || next === null) {
+        node[keys[i]] = {};
+      } else if (typeof next !== 'object' || Array.isArray(next)) {
+        throw new McgError('CONFIG_INVALID', `--set "${item}": ${keys.slice(0, i + 1).join('.')} is not an object`);
+      }
+      node = node[keys[i]] as Record<string, unknown>;
+    }
+    node[keys[keys.length - 1]] = value;
+  }
+  return out;
+}
