@@ -53,7 +53,7 @@ export const searchSchema = z.strictObject({
   /** Dirichlet noise mixed into the root priors; fraction 0 turns it off (AlphaZero: alpha 0.3, fraction 0.25). */
   dirichlet: z
     .strictObject({ alpha: numberIn(0.001, 100).default(0.3), fraction: numberIn(0, 1).default(0) })
-    .default({ alpha: 0.3, fraction: 0 }),
+    .prefault({}),
   /** Value of an unvisited child in PUCT (first-play urgency), in [0, 1]. */
   unvisitedValue: numberIn(0, 1).default(0),
   /** How values propagate to ancestors: running mean or running max. */
@@ -74,6 +74,11 @@ export const searchSchema = z.strictObject({
   virtualLoss: numberIn(0, 100).default(1),
   /** Samples for best-of-n and self-consistency (the token budget may stop them earlier). */
   samples: intIn(1, 4096).default(8),
+  /**
+   * How best-of-n and beam search score a finished solution from per-step reward scores: the last
+   * step's score, the minimum, or the mean over its steps.
+   */
+  aggregate: oneOf(['last', 'min', 'mean']).default('last'),
   /** Beams kept per depth in beam search. */
   beamSize: intIn(1, 256).default(4),
   /** Stop once this many distinct verified solutions are found (0 = never stop early). */
@@ -88,9 +93,9 @@ export const budgetSchema = z.strictObject({
   /** Maximum steps in a solution; a node at this depth is terminal. */
   depth: intIn(1, 1024).default(16),
   /** Generated-token budget per problem (null = none). */
-  generatedTokens: limit(),
+  generatedTokens: limit().default(null),
   /** Wall-clock budget per problem in ms (null = none). Makes results depend on machine speed. */
-  wallMs: limit(),
+  wallMs: limit().default(null),
 });
 
 export const filterSchema = z.strictObject({
@@ -129,8 +134,8 @@ export const configSchema = z.strictObject({
   /** Run seed; per-problem seeds derive from (seed, problem id). */
   seed: intIn(0, 2 ** 32 - 1).default(0),
   algorithm: oneOf(ALGORITHMS).default('mcts'),
-  search: searchSchema.default(() => searchSchema.parse({})),
-  budget: budgetSchema.default(() => budgetSchema.parse({})),
+  search: searchSchema.prefault({}),
+  budget: budgetSchema.prefault({}),
   policy: pluginSpecSchema.default({ kind: 'scripted', options: {} }),
   /** Reward model; null for none (verifier and rollouts only). */
   reward: pluginSpecSchema.nullable().default({ kind: 'scripted', options: {} }),
@@ -141,9 +146,9 @@ export const configSchema = z.strictObject({
   })),
   /** Step delimiter used to join steps into completions in records. */
   stepDelimiter: z.string().default('\n\n'),
-  filters: filterSchema.default(() => filterSchema.parse({})),
-  pairs: pairsSchema.default(() => pairsSchema.parse({})),
-  outputs: outputsSchema.default(() => outputsSchema.parse({})),
+  filters: filterSchema.prefault({}),
+  pairs: pairsSchema.prefault({}),
+  outputs: outputsSchema.prefault({}),
   /** What to do with an unreadable input line: fail the run, or write it to rejected.jsonl and go on. */
   onBadInput: oneOf(['error', 'skip']).default('error'),
 });

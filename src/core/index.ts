@@ -8,3 +8,4 @@ export * from './issues.js';
 export * from './config.js';
 export * from './tree.js';
 export * from './text.js';
+export * from './worked.js';

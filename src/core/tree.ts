@@ -1,5 +1,6 @@
 // The search tree store: one node table in growable typed arrays (struct-of-arrays), step text in a
-// plain array. Children of a node are created together and stored contiguously. No I/O, no plugins.
+// plain array. Children are kept in insertion order as a linked list (first/last child, next sibling),
+// so samplers can add a child to an already expanded node. No I/O, no plugins.
 
 import type { StepCandidate, StepEnding, Verdict } from './types.js';
 
@@ -18,6 +19,8 @@ export const FLAG = {
   EVALUATED: 8,
   /** Terminal, or expanded with every child exhausted: nothing left to find below it. */
   EXHAUSTED: 16,
+  /** The node's first visit has been claimed by a simulation (its evaluation is backed up once). */
+  COUNTED: 32,
 } as const;
 
 const ENDINGS: readonly (StepEnding | 'root')[] = ['root', 'step', 'final', 'length'];
@@ -53,8 +56,12 @@ export class TreeStore {
 
   parent: Int32Array;
   depth: Uint16Array;
-  childStart: Int32Array;
+  firstChild: Int32Array;
+  lastChild: Int32Array;
+  nextSibling: Int32Array;
   childCount: Uint16Array;
+  /** Index of the node among its siblings (insertion order). */
+  rank: Uint16Array;
   visits: Uint32Array;
   /** Virtual losses currently applied (pending simulations through this node). */
   pending: Uint16Array;
@@ -83,8 +90,11 @@ export class TreeStore {
     const n = this.capacity;
     this.parent = new Int32Array(n);
     this.depth = new Uint16Array(n);
-    this.childStart = new Int32Array(n);
+    this.firstChild = new Int32Array(n);
+    this.lastChild = new Int32Array(n);
+    this.nextSibling = new Int32Array(n);
     this.childCount = new Uint16Array(n);
+    this.rank = new Uint16Array(n);
     this.visits = new Uint32Array(n);
     this.pending = new Uint16Array(n);
     this.valueSum = new Float64Array(n);
@@ -117,7 +127,9 @@ export class TreeStore {
     if (needed > this.capacity) this.grow(needed);
     this.size = needed;
     for (let i = start; i < needed; i++) {
-      this.childStart[i] = NONE;
+      this.firstChild[i] = NONE;
+      this.lastChild[i] = NONE;
+      this.nextSibling[i] = NONE;
       this.valueMax[i] = Number.NEGATIVE_INFINITY;
       this.evalValue[i] = Number.NaN;
       this.rewardScore[i] = Number.NaN;
@@ -136,8 +148,11 @@ export class TreeStore {
     };
     this.parent = g(this.parent);
     this.depth = g(this.depth);
-    this.childStart = g(this.childStart);
+    this.firstChild = g(this.firstChild);
+    this.lastChild = g(this.lastChild);
+    this.nextSibling = g(this.nextSibling);
     this.childCount = g(this.childCount);
+    this.rank = g(this.rank);
     this.visits = g(this.visits);
     this.pending = g(this.pending);
     this.valueSum = g(this.valueSum);
@@ -156,8 +171,8 @@ export class TreeStore {
   }
 
   /**
-   * Adds the children of `parent` (contiguously, in candidate order) and marks it expanded.
-   * `priors` has one entry per candidate. Returns the id of the first child.
+   * Appends children to `parent` (in candidate order, after any it already has) and marks it expanded.
+   * `priors` has one entry per candidate. Returns the id of the first new child (ids are consecutive).
    */
   addChildren(parent: number, candidates: readonly StepCandidate[], priors: ArrayLike<number>): number {
     const start = this.allocate(candidates.length);
@@ -172,9 +187,12 @@ export class TreeStore {
       this.tokens[id] = c.tokens;
       this.ending[id] = endingCode(c.ending);
       this.text[id] = c.text;
+      this.rank[id] = this.childCount[parent];
+      if (this.lastChild[parent] === NONE) this.firstChild[parent] = id;
+      else this.nextSibling[this.lastChild[parent]] = id;
+      this.lastChild[parent] = id;
+      this.childCount[parent] += 1;
     }
-    this.childStart[parent] = start;
-    this.childCount[parent] = candidates.length;
     this.flags[parent] = (this.flags[parent] | FLAG.EXPANDED) & ~FLAG.EXPANDING;
     return start;
   }
@@ -234,17 +252,15 @@ export class TreeStore {
 
   /** Child ids of `node` (empty when unexpanded). */
   children(node: number): number[] {
-    const start = this.childStart[node];
-    if (start === NONE) return [];
-    const out = new Array<number>(this.childCount[node]);
-    for (let i = 0; i < out.length; i++) out[i] = start + i;
+    const out: number[] = [];
+    for (let c = this.firstChild[node]; c !== NONE; c = this.nextSibling[c]) out.push(c);
     return out;
   }
 
   /** Position of `node` among its siblings, as a dotted path from the root ("0.2.1"); "" for the root. */
   positionKey(node: number): string {
     const parts: number[] = [];
-    for (let n = node; n !== ROOT && n !== NONE; n = this.parent[n]) parts.push(n - this.childStart[this.parent[n]]);
+    for (let n = node; n !== ROOT && n !== NONE; n = this.parent[n]) parts.push(this.rank[n]);
     return parts.reverse().join('.');
   }
 
@@ -278,9 +294,10 @@ export class TreeStore {
 
   /** Bytes held by the typed arrays per allocated slot (step text and verdicts excluded). */
   static bytesPerNode(): number {
-    // parent, childStart: 4+4; depth, childCount, pending: 2*3; visits, tokens, terminalVisits, passVisits: 4*4;
-    // valueSum, valueMax: 8*2; prior, logprob, evalValue, rewardScore, outcome: 4*5; ending, flags: 1*2.
-    return 8 + 6 + 16 + 16 + 20 + 2;
+    // parent, firstChild, lastChild, nextSibling: 4*4; depth, childCount, rank, pending: 2*4;
+    // visits, tokens, terminalVisits, passVisits: 4*4; valueSum, valueMax: 8*2;
+    // prior, logprob, evalValue, rewardScore, outcome: 4*5; ending, flags: 1*2.
+    return 16 + 8 + 16 + 16 + 20 + 2;
   }
 }
 

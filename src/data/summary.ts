@@ -1,0 +1,132 @@
+// The run summary: folds per-problem ledger entries into counts, yield per filter, usage, and
+// accuracy / yield against generated tokens per algorithm. Order-independent and free of wall-clock
+// figures, so the same run gives the same summary.json byte for byte.
+
+import type { Config } from '../core/config.js';
+import { addUsage, emptyUsage, type Usage } from '../core/types.js';
+import { addFilterCounts, emptyFilterCounts, type FilterCounts } from './extract.js';
+import { SCHEMA } from './records.js';
+
+/** One committed problem, as the ledger stores it. */
+export interface LedgerEntry {
+  problemId: string;
+  ok: boolean;
+  attempts: number;
+  /** File sizes (bytes) after this problem's records were written. */
+  offsets: Record<string, number>;
+  records: { traces: number; pairs: number; steps: number; trees: number };
+  stats?: {
+    algorithm: string;
+    success: boolean;
+    solved: boolean;
+    usage: Usage;
+    simulations: number;
+    nodes: number;
+    stoppedBy: string;
+  };
+  filters?: { traces: FilterCounts; pairs: FilterCounts; steps: FilterCounts };
+  error?: { code: string; message: string };
+}
+
+export interface AlgorithmSummary {
+  problems: number;
+  /** Share of problems whose committed answer passed the verifier. */
+  accuracy: number;
+  /** Share of problems with at least one verified solution in the tree. */
+  solveRate: number;
+  generatedTokens: number;
+  generatedTokensPerProblem: number;
+  tracesPerMillionTokens: number;
+  pairsPerMillionTokens: number;
+}
+
+export interface RunSummary {
+  schema: typeof SCHEMA.summary;
+  package: 'mcts-gen';
+  version: string;
+  configHash: string;
+  seed: number;
+  algorithm: string;
+  problems: { committed: number; searched: number; errors: number; rejectedInputs: number; solved: number; success: number };
+  records: { traces: number; pairs: number; steps: number; trees: number };
+  filters: { traces: FilterCounts; pairs: FilterCounts; steps: FilterCounts };
+  usage: Usage;
+  stoppedBy: Record<string, number>;
+  algorithms: Record<string, AlgorithmSummary>;
+  config: Config;
+}
+
+function rate(n: number, d: number): number {
+  return d === 0 ? 0 : Math.round((n / d) * 1e6) / 1e6;
+}
+
+/** Folds ledger entries into a summary. Entries may come in any order. */
+export function summarize(
+  entries: Iterable<LedgerEntry>,
+  meta: { version: string; configHash: string; config: Config; rejectedInputs: number },
+): RunSummary {
+  const s: RunSummary = {
+    schema: SCHEMA.summary,
+    package: 'mcts-gen',
+    version: meta.version,
+    configHash: meta.configHash,
+    seed: meta.config.seed,
+    algorithm: meta.config.algorithm,
+    problems: { committed: 0, searched: 0, errors: 0, rejectedInputs: meta.rejectedInputs, solved: 0, success: 0 },
+    records: { traces: 0, pairs: 0, steps: 0, trees: 0 },
+    filters: { traces: emptyFilterCounts(), pairs: emptyFilterCounts(), steps: emptyFilterCounts() },
+    usage: emptyUsage(),
+    stoppedBy: {},
+    algorithms: {},
+    config: meta.config,
+  };
+  const perAlgorithm = new Map<string, { problems: number; success: number; solved: number; tokens: number; traces: number; pairs: number }>();
+  for (const e of entries) {
+    s.problems.committed++;
+    s.records.traces += e.records.traces;
+    s.records.pairs += e.records.pairs;
+    s.records.steps += e.records.steps;
+    s.records.trees += e.records.trees;
+    if (!e.ok || e.stats === undefined) {
+      s.problems.errors++;
+      continue;
+    }
+    s.problems.searched++;
+    if (e.stats.solved) s.problems.solved++;
+    if (e.stats.success) s.problems.success++;
+    addUsage(s.usage, e.stats.usage);
+    s.stoppedBy[e.stats.stoppedBy] = (s.stoppedBy[e.stats.stoppedBy] ?? 0) + 1;
+    if (e.filters !== undefined) {
+      addFilterCounts(s.filters.traces, e.filters.traces);
+      addFilterCounts(s.filters.pairs, e.filters.pairs);
+      addFilterCounts(s.filters.steps, e.filters.steps);
+    }
+    let a = perAlgorithm.get(e.stats.algorithm);
+    if (a === undefined) {
+      a = { problems: 0, success: 0, solved: 0, tokens: 0, traces: 0, pairs: 0 };
+      perAlgorithm.set(e.stats.algorithm, a);
+    }
+    a.problems++;
+    if (e.stats.success) a.success++;
+    if (e.stats.solved) a.solved++;
+    a.tokens += e.stats.usage.generatedTokens;
+    a.traces += e.records.traces;
+    a.pairs += e.records.pairs;
+  }
+  s.usage.modelMs = Math.round(s.usage.modelMs);
+  // Sorted keys keep the JSON independent of the order problems finished in.
+  s.stoppedBy = Object.fromEntries(Object.entries(s.stoppedBy).sort(([x], [y]) => (x < y ? -1 : 1)));
+  for (const name of [...perAlgorithm.keys()].sort()) {
+    const a = perAlgorithm.get(name)!;
+    s.algorithms[name] = {
+      problems: a.problems,
+      accuracy: rate(a.success, a.problems),
+      solveRate: rate(a.solved, a.problems),
+      generatedTokens: a.tokens,
+      generatedTokensPerProblem: rate(a.tokens, a.problems),
+      tracesPerMillionTokens: rate(a.traces * 1e6, a.tokens),
+      pairsPerMillionTokens: rate(a.pairs * 1e6, a.tokens),
+    };
+  }
+  return s;
+}
