@@ -42,7 +42,11 @@ export async function runMcts(rt: SearchRuntime): Promise<MctsStats> {
     return p;
   };
 
-  /** One simulation. Returns false when it could not complete (a budget ran out mid-way). */
+  /**
+   * One simulation. Returns false when it ended without a visit: a budget ran out mid-way, or the
+   * path led only to exhausted nodes. Either way it counts against the simulation budget, so the
+   * loop always ends.
+   */
   const simulate = async (): Promise<boolean> => {
     let node = ROOT;
     tree.pending[ROOT] += 1;
@@ -61,15 +65,20 @@ export async function runMcts(rt: SearchRuntime): Promise<MctsStats> {
           }
           await expandOnce(node);
           if (tree.childCount[node] === 0) {
-            // Dead end: the policy had nothing (new) to say. Nothing more can be found below it.
+            // Dead end: the policy had nothing (new) to say. Its value was backed up on its first
+            // visit; this simulation ends without a visit.
             tree.set(node, FLAG.EXHAUSTED);
-            break;
+            markExhausted(rt, node);
+            return false;
           }
         }
         const child = select(tree, node);
         if (child === NONE) {
+          // Every child was exhausted while this simulation waited (parallel simulations): nothing
+          // left below this node. No visit; the next simulation starts from the root again.
           tree.set(node, FLAG.EXHAUSTED);
-          break;
+          markExhausted(rt, node);
+          return false;
         }
         node = child;
         tree.pending[node] += 1;
