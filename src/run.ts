@@ -56,6 +56,10 @@ export interface RunResult {
   progress: RunProgress;
 }
 
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Counts non-blank lines of a file (for a progress total) without loading it. */
 export async function countLines(file: string): Promise<number> {
   let n = 0;
@@ -87,6 +91,8 @@ export async function runToDirectory(options: RunOptions): Promise<RunResult> {
   let stoppedEarly = false;
   try {
     for await (const problem of problems) {
+      // Let signals and timers run between problems even when every plugin answers synchronously.
+      await yieldToEventLoop();
       if (options.shouldStop?.() === true) {
         stoppedEarly = true;
         break;
