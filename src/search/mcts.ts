@@ -42,11 +42,7 @@ export async function runMcts(rt: SearchRuntime): Promise<MctsStats> {
     return p;
   };
 
-  /**
-   * One simulation. Returns false when it ended without a visit: a budget ran out mid-way, or the
-   * path led only to exhausted nodes. Either way it counts against the simulation budget, so the
-   * loop always ends.
-   */
+  /** One simulation. Returns false when a budget ran out before it reached a leaf (no visit). */
   const simulate = async (): Promise<boolean> => {
     let node = ROOT;
     tree.pending[ROOT] += 1;
@@ -65,28 +61,27 @@ export async function runMcts(rt: SearchRuntime): Promise<MctsStats> {
           }
           await expandOnce(node);
           if (tree.childCount[node] === 0) {
-            // Dead end: the policy had nothing (new) to say. Its value was backed up on its first
-            // visit; this simulation ends without a visit.
-            tree.set(node, FLAG.EXHAUSTED);
-            markExhausted(rt, node);
-            return false;
+            // Dead end: the policy had nothing (new) to say after this step. It becomes a terminal
+            // without an answer: verified like any other (usually a fail), revisited like any other.
+            if (!tree.has(node, FLAG.TERMINAL)) {
+              tree.set(node, FLAG.TERMINAL);
+              await rt.evaluate([node]);
+            }
+            break;
           }
         }
         const child = select(tree, node);
-        if (child === NONE) {
-          // Every child was exhausted while this simulation waited (parallel simulations): nothing
-          // left below this node. No visit; the next simulation starts from the root again.
-          tree.set(node, FLAG.EXHAUSTED);
-          markExhausted(rt, node);
-          return false;
-        }
+        if (child === NONE) throw new Error(`internal: expanded node ${node} has no children`);
         node = child;
         tree.pending[node] += 1;
       }
       rt.backup(node);
-      // A visited terminal has nothing more to give: later simulations go elsewhere.
-      if (tree.has(node, FLAG.TERMINAL)) tree.set(node, FLAG.EXHAUSTED);
-      markExhausted(rt, node);
+      // A visited terminal has nothing new to give. Selection still revisits it (standard MCTS, so visit
+      // counts follow values); once every leaf of the tree is a visited terminal, the search stops.
+      if (tree.has(node, FLAG.TERMINAL)) {
+        tree.set(node, FLAG.EXHAUSTED);
+        markExhausted(rt, node);
+      }
       return true;
     } finally {
       tree.applyVirtualLoss(node, -1);

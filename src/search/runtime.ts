@@ -115,7 +115,7 @@ export class SearchRuntime {
     checkCandidates(candidates, width, this.plugins.policy.name);
 
     const existing = new Map<string, number>();
-    for (let c = tree.firstChild[node]; c !== NONE; c = tree.nextSibling[c]) existing.set(normalizeStepText(tree.text[c]), c);
+    if (tree.childCount[node] > 0) for (let c = tree.firstChild[node]; c !== NONE; c = tree.nextSibling[c]) existing.set(normalizeStepText(tree.text[c]), c);
     const fresh: StepCandidate[] = [];
     const freshKeys: string[] = [];
     const order: (number | string)[] = [];
@@ -181,12 +181,14 @@ export class SearchRuntime {
     if (ids.length === 0) return;
     const tree = this.tree;
     const { reward, verifier } = this.plugins;
-    const trajectories = ids.map((id) => this.trajectory(id));
+    // Trajectories are built only for nodes a plugin will see.
+    const needAll = reward !== null && reward.granularity === 'step';
+    const trajectories = ids.map((id) => (needAll || this.isTerminal(id) || this.search.rollouts > 0 ? this.trajectory(id) : undefined));
 
     if (reward !== null) {
       const targets = reward.granularity === 'outcome' ? ids.filter((id) => this.isTerminal(id)) : [...ids];
       if (targets.length > 0) {
-        const batch = targets.map((id) => trajectories[ids.indexOf(id)]);
+        const batch = targets.map((id) => trajectories[ids.indexOf(id)]!);
         const scores = await reward.score(batch, this.context(this.rng.split('reward')));
         if (!(scores instanceof Float64Array) && !Array.isArray(scores)) {
           throw new McgError('PLUGIN_FAILED', `reward model ${reward.name} returned ${typeof scores}, expected a Float64Array`);
@@ -205,12 +207,12 @@ export class SearchRuntime {
     await Promise.all(
       ids.map(async (id, i) => {
         if (this.isTerminal(id)) {
-          const verdict = await verifier.check(this.problem, trajectories[i], this.context(this.rng.split('verify')));
+          const verdict = await verifier.check(this.problem, trajectories[i]!, this.context(this.rng.split('verify')));
           checkVerdict(verdict, verifier.name);
           tree.verdicts.set(id, verdict);
           tree.outcome[id] = verdictReward(verdict);
         } else if (this.search.rollouts > 0 && this.plugins.policy.rollout !== undefined) {
-          tree.outcome[id] = await this.rolloutValue(id, trajectories[i]);
+          tree.outcome[id] = await this.rolloutValue(id, trajectories[i]!);
         }
       }),
     );

@@ -1,9 +1,9 @@
 // Selection rules for tree search. The loop in mcts.ts does not know which rule it runs: a rule is a
 // function from (tree, parent) to a child, built from its parameters. Pure; imports src/core only.
 
-import { FLAG, NONE, type TreeStore } from '../core/tree.js';
+import { NONE, type TreeStore } from '../core/tree.js';
 
-/** Picks a child of `parent`; returns NONE when every child is exhausted (or there are none). */
+/** Picks a child of `parent`; returns NONE when it has none. */
 export type SelectChild = (tree: TreeStore, parent: number) => number;
 
 /**
@@ -48,7 +48,7 @@ export interface PuctOptions {
   virtualLoss: number;
 }
 
-/** Selection by PUCT; ties go to the earlier child. Exhausted children are skipped. */
+/** Selection by PUCT; ties go to the earlier child. */
 export function createPuct(options: PuctOptions): SelectChild {
   return (tree, parent) => {
     const parentStats = effectiveStats(tree, parent, options.virtualLoss);
@@ -56,7 +56,6 @@ export function createPuct(options: PuctOptions): SelectChild {
     let best = NONE;
     let bestScore = Number.NEGATIVE_INFINITY;
     for (let ch = tree.firstChild[parent]; ch !== NONE; ch = tree.nextSibling[ch]) {
-      if ((tree.flags[ch] & FLAG.EXHAUSTED) !== 0) continue;
       const { n, q } = effectiveStats(tree, ch, options.virtualLoss);
       const score = puctScore(n > 0 ? q : options.unvisitedValue, tree.prior[ch], parentStats.n, n, c);
       if (score > bestScore) {
@@ -80,7 +79,6 @@ export function createUct(options: UctOptions): SelectChild {
     let best = NONE;
     let bestScore = Number.NEGATIVE_INFINITY;
     for (let ch = tree.firstChild[parent]; ch !== NONE; ch = tree.nextSibling[ch]) {
-      if ((tree.flags[ch] & FLAG.EXHAUSTED) !== 0) continue;
       const { n, q } = effectiveStats(tree, ch, options.virtualLoss);
       const score = uctScore(q, parentStats.n, n, options.c);
       if (score > bestScore) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extractRecords, parseConfig, runSearch, type ConfigInput, type Provenance } from '../../src/index.js';
+import { editDistance, extractRecords, parseConfig, runSearch, type ConfigInput, type Provenance } from '../../src/index.js';
 import { menuPolicy, setVerifier, tableReward, toyProblem, type ToyStep } from '../helpers/toy.js';
 
 const provenance: Provenance = { package: 'mcts-gen', version: 'test', configHash: 'h', seed: 0, algorithm: 'mcts', policy: 'menu', reward: 'table', verifier: 'set' };
@@ -64,10 +64,13 @@ describe('pair extraction rules', () => {
     expect(strict.out.pairs).toHaveLength(0);
     expect(strict.out.filters.pairs.belowThreshold).toBe(wide.out.filters.pairs.candidates);
     const far = await extract(menu, table, ['A!', 'C1!'], { pairs: { minEditDistance: 12, trajectoryPairs: false } });
-    // "A: the right way" vs "B: a wrong way" differ by 9 edits: dropped at 12.
-    expect(far.out.pairs).toHaveLength(0);
+    // "A: the right way" vs "B: a wrong way" differ by 9 edits: dropped at 12; every kept pair differs by 12 or more.
+    const chosenRejected = (ps: typeof far.out.pairs) => ps.map((p) => `${p.chosen} > ${p.rejected}`);
+    expect(chosenRejected(far.out.pairs)).not.toContain('A: the right way > B: a wrong way');
+    for (const p of far.out.pairs) expect(editDistance(p.chosen, p.rejected)).toBeGreaterThanOrEqual(12);
     const near = await extract(menu, table, ['A!', 'C1!'], { pairs: { minEditDistance: 9, trajectoryPairs: false } });
-    expect(near.out.pairs.length).toBeGreaterThan(0);
+    expect(chosenRejected(near.out.pairs)).toContain('A: the right way > B: a wrong way');
+    expect(editDistance('A: the right way', 'B: a wrong way')).toBe(9);
   });
 
   it('per-problem caps keep the largest margins', async () => {

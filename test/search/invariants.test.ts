@@ -19,11 +19,17 @@ function checkInvariants(r: SearchResult): void {
       expect(t.parent[c]).toBe(n);
       expect(t.depth[c]).toBe(t.depth[n] + 1);
     }
-    // visits(n) = its own first visit (if counted) + visits of its children (no dead ends in these menus).
-    const own = n !== 0 && t.has(n, FLAG.COUNTED) ? 1 : 0;
-    expect(t.visits[n]).toBe(own + childVisits);
-    const ownValue = own === 1 ? t.evalValue[n] : 0;
-    expect(t.valueSum[n]).toBeCloseTo(ownValue + childSum, 6);
+    if (t.has(n, FLAG.TERMINAL)) {
+      // A terminal is visited once when first reached and again on every revisit, always with its value.
+      expect(t.visits[n] === 0 || t.has(n, FLAG.COUNTED)).toBe(true);
+      expect(t.valueSum[n]).toBeCloseTo(t.visits[n] * t.evalValue[n], 5);
+    } else {
+      // visits(n) = its own first visit (if counted) + visits of its children.
+      const own = n !== 0 && t.has(n, FLAG.COUNTED) ? 1 : 0;
+      expect(t.visits[n]).toBe(own + childVisits);
+      const ownValue = own === 1 ? t.evalValue[n] : 0;
+      expect(t.valueSum[n]).toBeCloseTo(ownValue + childSum, 5);
+    }
     if (childVisits > 0) expect(t.valueMax[n]).toBeGreaterThanOrEqual(childMax);
     if (t.has(n, FLAG.TERMINAL)) {
       expect(t.verdicts.has(n)).toBe(true);

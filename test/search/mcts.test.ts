@@ -26,29 +26,43 @@ function config(extra: ConfigInput = {}) {
 describe('MCTS on a hand-computed tree', () => {
   it('selects, expands, evaluates and backs up as computed by hand (PUCT, mean backup)', async () => {
     const policy = menuPolicy(menu);
-    const r = await runSearch(toyProblem, config(), { policy, reward: tableReward(table), verifier: setVerifier(['A1!']) });
+    const r = await runSearch(toyProblem, config({ budget: { simulations: 8 } }), { policy, reward: tableReward(table), verifier: setVerifier(['A1!']) });
     const t = r.tree;
-    // Node ids: 0 root, 1 A, 2 B (root expansion), 3 A1!, 4 A2! (A's), 5 B1!.
-    expect(t.size).toBe(6);
+    // Node ids: 0 root, 1 A, 2 B (root expansion), 3 A1!, 4 A2! (A's expansion).
+    expect(t.size).toBe(5);
     expect(t.stepsTo(3)).toEqual(['A', 'A1!']);
-    // Leaf values: A .8, B .3; A1! = .5*.9 + .5*1 = .95; A2! = .5*.2 = .1; B1! = .5*.7 = .35.
+    // Leaf values: A .8, B .3; A1! = .5*.9 + .5*1 = .95; A2! = .5*.2 = .1.
+    expect(t.evalValue[1]).toBeCloseTo(0.8, 6);
     expect(t.evalValue[3]).toBeCloseTo(0.95, 6);
     expect(t.evalValue[4]).toBeCloseTo(0.1, 6);
-    expect(t.evalValue[5]).toBeCloseTo(0.35, 6);
-    // Sims: A (.8), A1! (.95), A2! (.1), then A is exhausted: B (.3), B1! (.35); then the root is exhausted.
-    expect(r.stats.simulations).toBe(5);
-    expect(r.stats.stoppedBy).toBe('exhausted');
-    expect([...t.visits.subarray(0, 6)]).toEqual([5, 3, 2, 1, 1, 1]);
-    expect(t.valueSum[0]).toBeCloseTo(2.5, 5);
-    expect(t.valueSum[1]).toBeCloseTo(1.85, 5);
-    expect(t.valueSum[2]).toBeCloseTo(0.65, 5);
-    // Expansions in order: root, A, B.
-    expect(policy.calls).toEqual(['', 'A', 'B']);
-    // Committed answer: most visited child A, then A1! (tie on visits, higher value).
+    // By hand (c(N) = 1.25 + ln((N + 19653) / 19652), N counting the pending visit):
+    // 1: A (prior .6 > .4)          -> .8
+    // 2: A (1.33 vs B .71), expand A, A1! (tie with A2!, first)  -> .95
+    // 3: A (1.308 vs .866), A1! (1.491 vs A2! 1.083)             -> .95
+    // 4: A (1.275 vs 1.000), A1! (1.367 vs 1.250)                -> .95
+    // 5: A (1.248 vs 1.118), A2! (1.398 vs A1! 1.299)            -> .1
+    // 6: B (1.225 vs A 1.056)                                    -> .3
+    // 7: A (1.081 vs .962), A1! (1.333 vs .866)                  -> .95
+    // 8: A (1.087 vs 1.007), A1! (1.281 vs .927)                 -> .95
+    expect(r.stats.simulations).toBe(8);
+    expect([...t.visits.subarray(0, 5)]).toEqual([8, 7, 1, 5, 1]);
+    expect(t.valueSum[0]).toBeCloseTo(5.95, 5);
+    expect(t.valueSum[1]).toBeCloseTo(5.65, 5);
+    expect(t.valueSum[3]).toBeCloseTo(4.75, 5);
+    expect(policy.calls).toEqual(['', 'A']);
+    // Committed answer: most visited child A, then its most visited child A1!.
     expect(r.chosen).toBe(3);
     expect(r.success).toBe(true);
     expect(r.solutions).toEqual([3]);
-    expect(t.has(0, FLAG.EXHAUSTED)).toBe(true);
+  });
+
+  it('stops when every leaf is a visited terminal', async () => {
+    const r = await runSearch(toyProblem, config({ budget: { simulations: 500 } }), { policy: menuPolicy(menu), reward: tableReward(table), verifier: setVerifier(['A1!']) });
+    expect(r.stats.stoppedBy).toBe('exhausted');
+    expect(r.stats.simulations).toBeLessThan(500);
+    expect(r.tree.size).toBe(6);
+    expect(r.tree.has(0, FLAG.EXHAUSTED)).toBe(true);
+    expect(r.chosen).toBe(3);
   });
 
   it('max backup keeps the best value seen below each node', async () => {
@@ -75,10 +89,12 @@ describe('MCTS on a hand-computed tree', () => {
     expect(r.stats.stoppedBy).toBe('simulations');
   });
 
-  it('a policy that proposes nothing makes a dead end, not an error', async () => {
+  it('a step after which the policy proposes nothing becomes a failed terminal, not an error', async () => {
     const r = await runSearch(toyProblem, config(), { policy: menuPolicy({ '': [['A', 1]] }), reward: tableReward(table), verifier: setVerifier([]) });
     expect(r.stats.stoppedBy).toBe('exhausted');
-    expect(r.chosen).toBe(NONE);
+    expect(r.tree.has(1, FLAG.TERMINAL)).toBe(true);
+    expect(r.tree.verdicts.get(1)?.kind).toBe('fail');
+    expect(r.chosen).toBe(1);
     expect(r.success).toBe(false);
   });
 
