@@ -11,6 +11,7 @@ import { extractRecords } from './data/extract.js';
 import { configHash, outcomeRecords, type ProblemOutcome, type ProblemStats, type RunRecord } from './data/outcome.js';
 import type { Provenance } from './data/records.js';
 import { createPlugins, runSearch, type SearchPlugins } from './search/index.js';
+import { withPluginModules } from './plugin-modules.js';
 
 export { configHash, outcomeRecords, type ProblemOutcome, type ProblemStats, type RunRecord };
 import { VERSION } from './version.js';
@@ -30,16 +31,18 @@ export interface GenerateOptions {
 /** Plugins per domain, built on first use and closed together. */
 export class PluginCache {
   private readonly byDomain = new Map<string, Promise<SearchPlugins>>();
+  private registry: Promise<PluginRegistry> | undefined;
   constructor(
     private readonly config: Config,
-    private readonly registry: PluginRegistry,
+    private readonly baseRegistry: PluginRegistry,
     private readonly env: PluginEnv,
   ) {}
 
   get(domain: string): Promise<SearchPlugins> {
     let p = this.byDomain.get(domain);
     if (p === undefined) {
-      p = createPlugins(this.config, domain, this.registry, this.env);
+      this.registry ??= withPluginModules(this.baseRegistry, this.config.pluginModules, this.env);
+      p = this.registry.then((registry) => createPlugins(this.config, domain, registry, this.env));
       this.byDomain.set(domain, p);
     }
     return p;

@@ -3,7 +3,9 @@
 // runtime or sandbox: plugins are imported lazily when a run names them.
 
 import { defaultRegistry } from './builtin-plugins.js';
+import { parseConfig } from './core/config.js';
 import type { Problem } from './core/types.js';
+import { withPluginModules } from './plugin-modules.js';
 import { searchWith, type SearchOptions, type SearchResult } from './search/index.js';
 
 export * from './core/index.js';
@@ -39,7 +41,9 @@ export {
   type ProblemStats,
   type RunRecord,
 } from './generate.js';
-export { runToDirectory, countLines, type RunOptions, type RunProgress, type RunResult } from './run.js';
+export { withPluginModules } from './plugin-modules.js';
+export { runToDirectory, parseShard, inShard, scanProblemIds, type RunOptions, type RunProgress, type RunResult, type Shard } from './run.js';
+export { SearchPool, defaultWorkerCount, type PoolOptions } from './pool/pool.js';
 export * from './data/records.js';
 export { extractRecords, type ExtractedRecords, type FilterCounts } from './data/extract.js';
 export { readProblems, parseProblemLine, problemFromRow, lastBoxed, type BadLine, type ParsedLine } from './data/problems.js';
@@ -53,6 +57,10 @@ export { VERSION } from './version.js';
  * the usage. Plugins missing from `options.plugins` are built from the config's specs (and closed
  * before returning). Same problem, config and seed: the same tree.
  */
-export function search(problem: Problem, options: SearchOptions = {}): Promise<SearchResult> {
-  return searchWith(problem, options, options.registry ?? defaultRegistry);
+export async function search(problem: Problem, options: SearchOptions = {}): Promise<SearchResult> {
+  const config = parseConfig(options.config ?? {});
+  const env = options.env ?? { baseDir: process.cwd() };
+  const registry = await withPluginModules(options.registry ?? defaultRegistry, config.pluginModules, env);
+  return searchWith(problem, { ...options, config, env }, registry);
 }
+export { mergeRuns, type MergeResult } from './data/merge.js';

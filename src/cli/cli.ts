@@ -6,11 +6,15 @@ import { parseArgs } from 'node:util';
 import {
   ALGORITHMS,
   McgError,
+  defaultWorkerCount,
   generateArithProblems,
   isMcgError,
   loadConfig,
+  mergeRuns,
+  parseShard,
   runToDirectory,
   toErrorData,
+  type RunProgress,
   type RunSummary,
 } from '../index.js';
 import { fmtDuration, ProgressReporter } from './progress.js';
@@ -34,6 +38,7 @@ Commands:
   run        search problems and write SFT traces, DPO pairs and PRM step labels to a directory
   problems   write built-in synthetic problems as JSONL (mcts-gen problems arith --count 100)
   verify     grade answers or run code tests from a JSONL file (verify math | verify code)
+  merge      combine run directories (e.g. shards) into one: mcts-gen merge out-0 out-1 --out all
   help       show help for a command (mcts-gen help run)
 
 Quick start:
@@ -67,6 +72,15 @@ Search:
   --config FILE          JSON config (see README: search, budget, policy, reward, verifiers, filters)
   --set PATH=VALUE       override one config value; repeatable (--set search.width=8 --set budget.simulations=128)
 
+Parallelism and scale:
+  --workers N            worker threads, one search each (default: available cores, here ${defaultWorkerCount()});
+                         0 searches in this process
+  --concurrency-per-worker K
+                         searches at once per worker, for backends that wait on the network (default 1)
+  --ordered              commit problems in input order (default: as they finish; same set of records)
+  --shard i/N            take only this machine's share of the problems (by id hash; see merge)
+  --max-failures N|P%    exit 1 when more problems than this end in errors.jsonl (default 10%)
+
 Output:
   --out DIR              output directory (default: out)
   --resume               continue the run in --out, skipping problems it already committed
@@ -74,6 +88,7 @@ Output:
   --fsync                fsync at every commit (survive power loss, not only a killed process)
   --max-attempts N       attempts per problem before it goes to errors.jsonl (default 2)
   --quiet                no progress output
+  --log-json             progress as JSON lines on stderr (one per committed problem, then a summary)
   -h, --help             this help
 
 Ctrl-C stops after the problem in flight (twice: abandons it); --resume continues later.
@@ -83,6 +98,14 @@ const PROBLEMS_HELP = `Usage: mcts-gen problems arith [--count N] [--seed S] [--
 
 Writes built-in multi-step arithmetic word problems with known answers as JSONL (stdout by default).
 Problem i of a seed is the same for every --count, so smaller sets are prefixes of larger ones.
+`;
+
+const MERGE_HELP = `Usage: mcts-gen merge DIR [DIR ...] --out DIR [--overwrite]
+
+Combines run directories written with the same settings (for example the shards of one run, each made
+with --shard i/N on its own machine) into one: a problem present in several inputs is kept once (the
+first), records are deduplicated again across inputs, trees are copied, and summary.json is recomputed.
+The result is an ordinary run directory.
 `;
 
 const VERIFY_HELP = `Usage:
@@ -116,6 +139,22 @@ function positiveInt(name: string, value: string | undefined, fallback: number):
   return n;
 }
 
+function nonNegativeInt(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new McgError('CONFIG_INVALID', `${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** "--max-failures 5" (problems) or "--max-failures 10%" (of committed problems). */
+function parseMaxFailures(text: string): { value: number; percent: boolean; text: string } {
+  const m = /^(\d+(?:\.\d+)?)(%?)$/.exec(text.trim());
+  if (m === null) throw new McgError('CONFIG_INVALID', `--max-failures must be a count (5) or a percentage (10%), got ${JSON.stringify(text)}`);
+  const percent = m[2] === '%';
+  const value = Number(m[1]);
+  if (percent ? value > 100 : !Number.isInteger(value)) throw new McgError('CONFIG_INVALID', `--max-failures must be a count (5) or a percentage (10%), got ${JSON.stringify(text)}`);
+  return { value, percent, text };
+}
+
 function quoteArg(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
 }
@@ -139,7 +178,13 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
         fsync: { type: 'boolean' },
         'on-bad-input': { type: 'string' },
         'max-attempts': { type: 'string' },
+        workers: { type: 'string' },
+        'concurrency-per-worker': { type: 'string' },
+        ordered: { type: 'boolean' },
+        shard: { type: 'string' },
+        'max-failures': { type: 'string' },
         quiet: { type: 'boolean' },
+        'log-json': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -183,14 +228,28 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
     const { config, baseDir } = loadConfig(v.config, overrides);
     const count = positiveInt('--count', v.count, 20);
     const maxAttempts = positiveInt('--max-attempts', v['max-attempts'], 2);
+    const workers = v.workers === undefined ? defaultWorkerCount() : nonNegativeInt('--workers', v.workers);
+    const concurrentPerWorker = positiveInt('--concurrency-per-worker', v['concurrency-per-worker'], 1);
+    const shard = v.shard === undefined ? undefined : parseShard(v.shard);
+    const maxFailures = parseMaxFailures(v['max-failures'] ?? '10%');
+    const logJson = v['log-json'] === true;
     const input =
       v.problems !== undefined
         ? { file: v.problems }
         : { problems: generateArithProblems({ count, seed: 0 }) };
-    if (v.quiet !== true) {
-      const source = v.problems ?? `${count} built-in arithmetic problems`;
-      say(io, `mcts-gen: ${config.algorithm} on ${source} -> ${outDir}/ (policy ${config.policy.kind}, reward ${config.reward?.kind ?? 'none'}, seed ${config.seed})`);
+    const source = v.problems ?? `${count} built-in arithmetic problems`;
+    if (logJson) {
+      say(io, JSON.stringify({ event: 'start', source, outDir, algorithm: config.algorithm, seed: config.seed, workers, shard: v.shard ?? null }));
+    } else if (v.quiet !== true) {
+      const where = workers === 0 ? 'in process' : `${workers} worker${workers === 1 ? '' : 's'}`;
+      const part = shard === undefined ? '' : `, shard ${shard.index}/${shard.count}`;
+      say(io, `mcts-gen: ${config.algorithm} on ${source} -> ${outDir}/ (policy ${config.policy.kind}, reward ${config.reward?.kind ?? 'none'}, seed ${config.seed}, ${where}${part})`);
     }
+    const onProgress = logJson
+      ? (p: RunProgress) => say(io, JSON.stringify({ event: 'problem', problemId: p.lastProblemId, ok: p.lastOk, done: p.done, total: p.total ?? null, failures: p.failures, generatedTokens: p.generatedTokens, elapsedMs: Math.round(p.elapsedMs) }))
+      : v.quiet === true
+        ? undefined
+        : (p: RunProgress) => progress.update(p);
     const result = await runToDirectory({
       outDir,
       input,
@@ -200,15 +259,26 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
       overwrite: v.overwrite,
       fsync: v.fsync,
       maxAttempts,
+      workers,
+      concurrentPerWorker,
+      ordered: v.ordered,
+      shard,
       signal: abort.signal,
       shouldStop: () => stopState.stopRequested,
-      onProgress: v.quiet === true ? undefined : (p) => progress.update(p),
+      onProgress,
     });
     progress.finish();
-    if (v.quiet !== true) say(io, describeSummary(result.summary, outDir, result.progress.elapsedMs));
+    const s = result.summary;
+    if (logJson) say(io, JSON.stringify({ event: 'end', problems: s.problems, records: s.records, usage: s.usage, elapsedMs: Math.round(result.progress.elapsedMs), stoppedEarly: result.stoppedEarly }));
+    else if (v.quiet !== true) say(io, describeSummary(s, outDir, result.progress.elapsedMs));
     if (result.stoppedEarly) {
       say(io, `mcts-gen: stopped early; committed work is in ${outDir}/. Continue with:\n  ${resumeCommand()}`);
       return EXIT.INTERRUPTED;
+    }
+    const allowed = maxFailures.percent ? Math.floor((maxFailures.value / 100) * s.problems.committed) : maxFailures.value;
+    if (s.problems.errors > allowed) {
+      say(io, `mcts-gen: ${s.problems.errors} of ${s.problems.committed} problems failed, more than --max-failures ${maxFailures.text} allows (see ${outDir}/errors.jsonl)`);
+      return EXIT.FAILED;
     }
     return EXIT.OK;
   } catch (err) {
@@ -311,6 +381,29 @@ async function verifyCommand(args: string[], io: CliIO): Promise<number> {
   return usageError(io, `unknown verifier "${kind}" (known: math, code)`, VERIFY_HELP);
 }
 
+async function mergeCommand(args: string[], io: CliIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string' }, overwrite: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (err) {
+    return usageError(io, (err as Error).message, MERGE_HELP);
+  }
+  if (parsed.values.help === true) {
+    io.stdout.write(MERGE_HELP);
+    return EXIT.OK;
+  }
+  if (parsed.values.out === undefined) return usageError(io, 'merge needs --out DIR', MERGE_HELP);
+  if (parsed.positionals.length === 0) return usageError(io, 'merge needs at least one input directory', MERGE_HELP);
+  try {
+    const r = mergeRuns(parsed.positionals, parsed.values.out, { overwrite: parsed.values.overwrite });
+    const s = r.summary;
+    say(io, `mcts-gen: merged ${r.perInput.map((p) => `${p.dir} (${p.problems})`).join(', ')} -> ${parsed.values.out}/: ${s.problems.committed} problems, ${s.records.traces} traces, ${s.records.pairs} pairs, ${s.records.steps} step records${r.duplicateProblems > 0 ? `; ${r.duplicateProblems} problems present in several inputs kept once` : ''}`);
+    return EXIT.OK;
+  } catch (err) {
+    return fail(io, err);
+  }
+}
+
 /** Runs the CLI with `argv` (without the node and script names). Returns the exit code. */
 export async function main(argv: string[], io: CliIO): Promise<number> {
   const [command, ...rest] = argv;
@@ -321,10 +414,13 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       return problemsCommand(rest, io);
     case 'verify':
       return verifyCommand(rest, io);
+    case 'merge':
+      return mergeCommand(rest, io);
     case 'help':
       if (rest[0] === 'run') io.stdout.write(RUN_HELP);
       else if (rest[0] === 'problems') io.stdout.write(PROBLEMS_HELP);
       else if (rest[0] === 'verify') io.stdout.write(VERIFY_HELP);
+      else if (rest[0] === 'merge') io.stdout.write(MERGE_HELP);
       else io.stdout.write(MAIN_HELP);
       return EXIT.OK;
     case '--help':

@@ -139,6 +139,11 @@ export const configSchema = z.strictObject({
   policy: pluginSpecSchema.default({ kind: 'scripted', options: {} }),
   /** Reward model; null for none (verifier and rollouts only). */
   reward: pluginSpecSchema.nullable().default({ kind: 'scripted', options: {} }),
+  /**
+   * Modules (paths relative to the config file, or package names) whose exported plugin definitions are
+   * registered before plugins are built, in the main thread and in every worker.
+   */
+  pluginModules: z.array(z.string().min(1)).default([]),
   /** Verifier per problem domain. */
   verifiers: z.record(z.string(), pluginSpecSchema).default(() => ({
     math: { kind: 'exact-answer', options: {} },

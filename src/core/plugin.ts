@@ -35,6 +35,13 @@ export interface PluginDefinition<R extends PluginRole = PluginRole, S extends z
   create(options: z.output<S>, env: PluginEnv): RoleTypes[R] | Promise<RoleTypes[R]>;
 }
 
+/** True when `value` has the shape of a plugin definition (as a plugin module exports them). */
+export function isPluginDefinition(value: unknown): value is PluginDefinition<PluginRole, z.ZodType> {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Partial<PluginDefinition>;
+  return (v.role === 'policy' || v.role === 'reward' || v.role === 'verifier') && typeof v.kind === 'string' && typeof v.create === 'function' && typeof v.options === 'object';
+}
+
 /** Defines a policy plugin. `options` is a zod schema; `create` receives its parsed output. */
 export function definePolicy<S extends z.ZodType>(def: {
   kind: string;
@@ -75,6 +82,13 @@ export class PluginRegistry {
     const load: Loader = typeof loader === 'function' ? loader : async () => loader;
     this.loaders.set(`${role}:${kind}`, load);
     return this;
+  }
+
+  /** A new registry with the same kinds; registering on it leaves this one unchanged. */
+  clone(): PluginRegistry {
+    const copy = new PluginRegistry();
+    for (const [key, load] of this.loaders) copy.loaders.set(key, load);
+    return copy;
   }
 
   kinds(role: PluginRole): string[] {

@@ -60,51 +60,51 @@ function rate(n: number, d: number): number {
   return d === 0 ? 0 : Math.round((n / d) * 1e6) / 1e6;
 }
 
-/** Folds ledger entries into a summary. Entries may come in any order. */
-export function summarize(
-  entries: Iterable<LedgerEntry>,
-  meta: { version: string; configHash: string; config: Config; rejectedInputs: number },
-): RunSummary {
-  const s: RunSummary = {
-    schema: SCHEMA.summary,
-    package: 'mcts-gen',
-    version: meta.version,
-    configHash: meta.configHash,
-    seed: meta.config.seed,
-    algorithm: meta.config.algorithm,
-    problems: { committed: 0, searched: 0, errors: 0, rejectedInputs: meta.rejectedInputs, solved: 0, success: 0 },
-    records: { traces: 0, pairs: 0, steps: 0, trees: 0 },
-    filters: { traces: emptyFilterCounts(), pairs: emptyFilterCounts(), steps: emptyFilterCounts() },
-    usage: emptyUsage(),
-    stoppedBy: {},
-    algorithms: {},
-    config: meta.config,
-  };
-  const perAlgorithm = new Map<string, { problems: number; success: number; solved: number; tokens: number; traces: number; pairs: number }>();
-  for (const e of entries) {
-    s.problems.committed++;
-    s.records.traces += e.records.traces;
-    s.records.pairs += e.records.pairs;
-    s.records.steps += e.records.steps;
-    s.records.trees += e.records.trees;
+interface AlgorithmTotals {
+  problems: number;
+  success: number;
+  solved: number;
+  tokens: number;
+  traces: number;
+  pairs: number;
+}
+
+/**
+ * Folds ledger entries into a summary one at a time (constant memory however long the run).
+ * Entries may come in any order: the result is the same.
+ */
+export class SummaryBuilder {
+  private readonly problems = { committed: 0, searched: 0, errors: 0, solved: 0, success: 0 };
+  private readonly records = { traces: 0, pairs: 0, steps: 0, trees: 0 };
+  private readonly filters = { traces: emptyFilterCounts(), pairs: emptyFilterCounts(), steps: emptyFilterCounts() };
+  private readonly usage: Usage = emptyUsage();
+  private readonly stoppedBy = new Map<string, number>();
+  private readonly perAlgorithm = new Map<string, AlgorithmTotals>();
+
+  add(e: LedgerEntry): this {
+    this.problems.committed++;
+    this.records.traces += e.records.traces;
+    this.records.pairs += e.records.pairs;
+    this.records.steps += e.records.steps;
+    this.records.trees += e.records.trees;
     if (!e.ok || e.stats === undefined) {
-      s.problems.errors++;
-      continue;
+      this.problems.errors++;
+      return this;
     }
-    s.problems.searched++;
-    if (e.stats.solved) s.problems.solved++;
-    if (e.stats.success) s.problems.success++;
-    addUsage(s.usage, e.stats.usage);
-    s.stoppedBy[e.stats.stoppedBy] = (s.stoppedBy[e.stats.stoppedBy] ?? 0) + 1;
+    this.problems.searched++;
+    if (e.stats.solved) this.problems.solved++;
+    if (e.stats.success) this.problems.success++;
+    addUsage(this.usage, e.stats.usage);
+    this.stoppedBy.set(e.stats.stoppedBy, (this.stoppedBy.get(e.stats.stoppedBy) ?? 0) + 1);
     if (e.filters !== undefined) {
-      addFilterCounts(s.filters.traces, e.filters.traces);
-      addFilterCounts(s.filters.pairs, e.filters.pairs);
-      addFilterCounts(s.filters.steps, e.filters.steps);
+      addFilterCounts(this.filters.traces, e.filters.traces);
+      addFilterCounts(this.filters.pairs, e.filters.pairs);
+      addFilterCounts(this.filters.steps, e.filters.steps);
     }
-    let a = perAlgorithm.get(e.stats.algorithm);
+    let a = this.perAlgorithm.get(e.stats.algorithm);
     if (a === undefined) {
       a = { problems: 0, success: 0, solved: 0, tokens: 0, traces: 0, pairs: 0 };
-      perAlgorithm.set(e.stats.algorithm, a);
+      this.perAlgorithm.set(e.stats.algorithm, a);
     }
     a.problems++;
     if (e.stats.success) a.success++;
@@ -112,21 +112,49 @@ export function summarize(
     a.tokens += e.stats.usage.generatedTokens;
     a.traces += e.records.traces;
     a.pairs += e.records.pairs;
+    return this;
   }
-  s.usage.modelMs = Math.round(s.usage.modelMs);
-  // Sorted keys keep the JSON independent of the order problems finished in.
-  s.stoppedBy = Object.fromEntries(Object.entries(s.stoppedBy).sort(([x], [y]) => (x < y ? -1 : 1)));
-  for (const name of [...perAlgorithm.keys()].sort()) {
-    const a = perAlgorithm.get(name)!;
-    s.algorithms[name] = {
-      problems: a.problems,
-      accuracy: rate(a.success, a.problems),
-      solveRate: rate(a.solved, a.problems),
-      generatedTokens: a.tokens,
-      generatedTokensPerProblem: rate(a.tokens, a.problems),
-      tracesPerMillionTokens: rate(a.traces * 1e6, a.tokens),
-      pairsPerMillionTokens: rate(a.pairs * 1e6, a.tokens),
+
+  build(meta: { version: string; configHash: string; config: Config; rejectedInputs: number }): RunSummary {
+    const usage = { ...this.usage, modelMs: Math.round(this.usage.modelMs) };
+    const algorithms: Record<string, AlgorithmSummary> = {};
+    // Sorted keys keep the JSON independent of the order problems finished in.
+    for (const name of [...this.perAlgorithm.keys()].sort()) {
+      const a = this.perAlgorithm.get(name)!;
+      algorithms[name] = {
+        problems: a.problems,
+        accuracy: rate(a.success, a.problems),
+        solveRate: rate(a.solved, a.problems),
+        generatedTokens: a.tokens,
+        generatedTokensPerProblem: rate(a.tokens, a.problems),
+        tracesPerMillionTokens: rate(a.traces * 1e6, a.tokens),
+        pairsPerMillionTokens: rate(a.pairs * 1e6, a.tokens),
+      };
+    }
+    return {
+      schema: SCHEMA.summary,
+      package: 'mcts-gen',
+      version: meta.version,
+      configHash: meta.configHash,
+      seed: meta.config.seed,
+      algorithm: meta.config.algorithm,
+      problems: { ...this.problems, rejectedInputs: meta.rejectedInputs },
+      records: { ...this.records },
+      filters: structuredClone(this.filters),
+      usage,
+      stoppedBy: Object.fromEntries([...this.stoppedBy.entries()].sort(([x], [y]) => (x < y ? -1 : 1))),
+      algorithms,
+      config: meta.config,
     };
   }
-  return s;
+}
+
+/** Folds ledger entries into a summary. Entries may come in any order. */
+export function summarize(
+  entries: Iterable<LedgerEntry>,
+  meta: { version: string; configHash: string; config: Config; rejectedInputs: number },
+): RunSummary {
+  const b = new SummaryBuilder();
+  for (const e of entries) b.add(e);
+  return b.build(meta);
 }

@@ -9,11 +9,11 @@ import type { Config } from '../core/config.js';
 import { McgError } from '../core/errors.js';
 import { hashHex } from '../core/hash.js';
 import { normalizeStepText } from '../core/text.js';
-import { configHash, outcomeRecords, type ProblemOutcome } from './outcome.js';
+import { configHash, outcomeRecords, type ProblemOutcome, type RunRecord } from './outcome.js';
 import { VERSION } from '../version.js';
 import type { BadLine } from './problems.js';
 import { SCHEMA, type PairRecord, type RejectedRecord, type StepRecord, type TraceRecord } from './records.js';
-import { summarize, type LedgerEntry, type RunSummary } from './summary.js';
+import { SummaryBuilder, type LedgerEntry, type RunSummary } from './summary.js';
 
 /** Data files of a run directory, in commit order. */
 export const RUN_FILES = ['traces.jsonl', 'pairs.jsonl', 'steps.jsonl', 'errors.jsonl', 'rejected.jsonl'] as const;
@@ -37,7 +37,12 @@ export function treeFileName(problemId: string): string {
   return safe === problemId ? `${safe}.json` : `${safe}-${hashHex(problemId, 8)}.json`;
 }
 
+/** Run-wide dedup key: a 128-bit hash of the normalised text (memory stays small on long runs). */
 function dedupKey(record: TraceRecord | PairRecord | StepRecord): string {
+  return hashHex(dedupText(record), 32);
+}
+
+function dedupText(record: TraceRecord | PairRecord | StepRecord): string {
   switch (record.schema) {
     case SCHEMA.trace:
       return `t\u241e${normalizeStepText(record.prompt)}\u241e${normalizeStepText(record.completion)}`;
@@ -78,7 +83,7 @@ export class RunWriter {
   private readonly sizes = new Map<RunFile, number>();
   private readonly seen = new Set<string>();
   private readonly rejectedLines = new Set<string>();
-  private readonly entries: LedgerEntry[] = [];
+  private readonly summaryBuilder = new SummaryBuilder();
   /** Ids of problems committed (now or by an earlier run that is being resumed). */
   readonly finished = new Set<string>();
   private readonly hash: string;
@@ -129,7 +134,7 @@ export class RunWriter {
       const { entries, validBytes } = readLedger(ledgerPath);
       truncateTo(ledgerPath, validBytes);
       for (const e of entries) {
-        this.entries.push(e);
+        this.summaryBuilder.add(e);
         this.finished.add(e.problemId);
       }
       offsets = entries.length > 0 ? entries[entries.length - 1].offsets : {};
@@ -178,12 +183,28 @@ export class RunWriter {
 
   /** Commits one problem: its records (after run-wide dedup), its tree, then its ledger line. */
   commit(outcome: ProblemOutcome): LedgerEntry {
+    if (outcome.ok) {
+      const { wallMs: _wall, ...stats } = outcome.stats;
+      return this.commitProblem(outcome.problem.id, outcomeRecords(outcome), { ok: true, attempts: outcome.attempts, stats, filters: outcome.records.filters });
+    }
+    return this.commitProblem(outcome.problem.id, outcomeRecords(outcome), {
+      ok: false,
+      attempts: outcome.attempts,
+      error: { code: outcome.error.code, message: outcome.error.message },
+    });
+  }
+
+  /**
+   * Commits the records of one problem (from a search, or from another run directory when merging).
+   * `entry.filters` is copied and adjusted for records that run-wide dedup drops here.
+   */
+  commitProblem(problemId: string, records: readonly RunRecord[], entry: Pick<LedgerEntry, 'ok' | 'attempts' | 'stats' | 'filters' | 'error'>): LedgerEntry {
     if (this.closed) throw new McgError('INTERNAL', 'RunWriter is closed');
-    if (this.finished.has(outcome.problem.id)) throw new McgError('INTERNAL', `problem ${outcome.problem.id} was already committed`);
+    if (this.finished.has(problemId)) throw new McgError('INTERNAL', `problem ${problemId} was already committed`);
     const lines: Record<RunFile, string[]> = { 'traces.jsonl': [], 'pairs.jsonl': [], 'steps.jsonl': [], 'errors.jsonl': [], 'rejected.jsonl': [] };
     const counts = { traces: 0, pairs: 0, steps: 0, trees: 0 };
-    const filters = outcome.ok ? structuredClone(outcome.records.filters) : undefined;
-    for (const record of outcomeRecords(outcome)) {
+    const filters = entry.filters === undefined ? undefined : structuredClone(entry.filters);
+    for (const record of records) {
       switch (record.schema) {
         case SCHEMA.trace:
         case SCHEMA.pair:
@@ -192,8 +213,10 @@ export class RunWriter {
           if (this.config.filters.dedup) {
             const key = dedupKey(record);
             if (this.seen.has(key)) {
-              filters![kind].duplicate++;
-              filters![kind].kept--;
+              if (filters !== undefined) {
+                filters[kind].duplicate++;
+                filters[kind].kept--;
+              }
               continue;
             }
             this.seen.add(key);
@@ -217,26 +240,22 @@ export class RunWriter {
     for (const f of RUN_FILES) this.append(f, lines[f]);
     if (this.options.fsync === true) for (const f of RUN_FILES) fsyncSync(this.fds.get(f)!);
 
-    const entry: LedgerEntry = {
-      problemId: outcome.problem.id,
-      ok: outcome.ok,
-      attempts: outcome.attempts,
+    const written: LedgerEntry = {
+      problemId,
+      ok: entry.ok,
+      attempts: entry.attempts,
       offsets: Object.fromEntries(RUN_FILES.map((f) => [f, this.sizes.get(f)!])),
       records: counts,
     };
-    if (outcome.ok) {
-      const { wallMs: _wall, ...stats } = outcome.stats;
-      entry.stats = stats;
-      entry.filters = filters;
-    } else {
-      entry.error = { code: outcome.error.code, message: outcome.error.message };
-    }
+    if (entry.stats !== undefined) written.stats = entry.stats;
+    if (filters !== undefined) written.filters = filters;
+    if (entry.error !== undefined) written.error = entry.error;
     const ledgerFd = this.fds.get(LEDGER_FILE)!;
-    writeSync(ledgerFd, `${JSON.stringify(entry)}\n`);
+    writeSync(ledgerFd, `${JSON.stringify(written)}\n`);
     if (this.options.fsync === true) fsyncSync(ledgerFd);
-    this.entries.push(entry);
-    this.finished.add(outcome.problem.id);
-    return entry;
+    this.summaryBuilder.add(written);
+    this.finished.add(problemId);
+    return written;
   }
 
   /** Records an unreadable input line in rejected.jsonl (once per file:line, across resumes). */
@@ -250,7 +269,7 @@ export class RunWriter {
 
   /** The summary of everything committed so far. */
   summary(): RunSummary {
-    return summarize(this.entries, { version: VERSION, configHash: this.hash, config: this.config, rejectedInputs: this.rejectedLines.size });
+    return this.summaryBuilder.build({ version: VERSION, configHash: this.hash, config: this.config, rejectedInputs: this.rejectedLines.size });
   }
 
   /** Writes summary.json (atomically) and closes the files. Safe to call twice. */

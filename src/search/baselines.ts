@@ -74,6 +74,8 @@ async function sampleSolution(rt: SearchRuntime, key: string, greedy: boolean): 
 async function sampleMany(rt: SearchRuntime, count: number): Promise<{ finished: number[]; stoppedBy: StopReason }> {
   const finished: number[] = [];
   for (let i = 0; i < count; i++) {
+    // Let timers and signals through now and then, even with instant plugins.
+    if (i % 64 === 63) await new Promise((resolve) => setImmediate(resolve));
     const { terminal, stop } = await sampleSolution(rt, String(i), false);
     if (stop !== undefined) return { finished, stoppedBy: stop };
     if (terminal !== NONE) finished.push(terminal);

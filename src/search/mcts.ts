@@ -2,9 +2,13 @@
 // pending) -> expand (the policy proposes `width` distinct steps; all are evaluated in one batch) ->
 // the first visit of a new child backs up its evaluated value -> backup (mean or max).
 
+import { throwIfAborted } from '../core/errors.js';
 import { FLAG, NONE, ROOT } from '../core/tree.js';
 import type { SearchRuntime, StopReason } from './runtime.js';
 import { createPuct, createUct, type SelectChild } from './selection.js';
+
+/** Simulations between yields to the event loop. */
+const YIELD_EVERY = 256;
 
 export interface MctsStats {
   simulations: number;
@@ -90,6 +94,7 @@ export async function runMcts(rt: SearchRuntime): Promise<MctsStats> {
 
   const loop = async (): Promise<void> => {
     while (stoppedBy === undefined) {
+      throwIfAborted(rt.signal);
       if (tree.has(ROOT, FLAG.EXHAUSTED)) {
         stoppedBy = 'exhausted';
         break;
@@ -105,6 +110,9 @@ export async function runMcts(rt: SearchRuntime): Promise<MctsStats> {
       }
       started++;
       if (await simulate()) completed++;
+      // With instant plugins nothing above yields to the event loop: let timers and signals (cooperative
+      // cancellation from a pool, Ctrl-C) through now and then.
+      if (started % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
     }
   };
 
