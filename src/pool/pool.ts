@@ -60,6 +60,9 @@ export class SearchPool {
       maxThreads: workers,
       concurrentTasksPerWorker: concurrentPerWorker,
       idleTimeout: Number.POSITIVE_INFINITY,
+      // Worker threads start with a small young generation; searches allocate many short-lived objects,
+      // and with the default they ran about 25 % slower than the same search on the main thread.
+      resourceLimits: { maxYoungGenerationSizeMb: 48 },
       workerData: init,
     });
     // A worker that dies is replaced by piscina; its task's promise rejects and the caller retries it.
