@@ -85,6 +85,8 @@ Output:
   --out DIR              output directory (default: out)
   --resume               continue the run in --out, skipping problems it already committed
   --overwrite            delete an earlier run in --out first
+  --save-trees           also write trees/<id>.json, the whole search tree of each problem
+                         (otherwise trees are released once their records are extracted)
   --fsync                fsync at every commit (survive power loss, not only a killed process)
   --max-attempts N       attempts per problem before it goes to errors.jsonl (default 2)
   --quiet                no progress output
@@ -185,6 +187,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
         'max-failures': { type: 'string' },
         quiet: { type: 'boolean' },
         'log-json': { type: 'boolean' },
+        'save-trees': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -202,6 +205,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   if (v.algorithm !== undefined) overrides.push(`algorithm=${JSON.stringify(v.algorithm)}`);
   if (v.seed !== undefined) overrides.push(`seed=${v.seed}`);
   if (v['on-bad-input'] !== undefined) overrides.push(`onBadInput=${JSON.stringify(v['on-bad-input'])}`);
+  if (v['save-trees'] === true) overrides.push('outputs.trees=true');
 
   const stopState = { stopRequested: false };
   const abort = new AbortController();
