@@ -1,0 +1,383 @@
+// Child-process entry of the code sandbox: loads isolated-vm, keeps one isolate, and runs one job at a
+// time in a fresh context. Started by sandbox-pool.ts with `child_process.fork`; talks over IPC with
+// the plain messages of protocol.ts. Imports isolated-vm, the harness source and the protocol only.
+//
+// Limits: CPU time is measured with process.cpuUsage() (this process does nothing else while a script
+// runs) and enforced by disposing the isolate; the wall-clock budget uses isolated-vm's own timeout.
+// If a disposed isolate does not let go (isolated-vm can loop in native code while copying a thrown
+// value), the runner reports the timeout and kills itself; the pool starts a new runner.
+
+import ivm from 'isolated-vm';
+import { HARNESS_FILENAME, HARNESS_SOURCE, TEST_FAILED_GLOBAL } from './sandbox-harness.js';
+import {
+  PROTOCOL_VERSION,
+  type ChildMessage,
+  type ParentMessage,
+  type RunJob,
+  type RunResult,
+  type ScriptFailure,
+  type ScriptOutcome,
+} from './protocol.js';
+
+/** How often the CPU watchdog samples process CPU time, in ms. */
+const WATCHDOG_INTERVAL_MS = 5;
+/** How long a disposed isolate may take to unwind before the runner gives up on it, in ms. */
+const DISPOSE_GRACE_MS = 500;
+/** Longest error message kept per script, in characters. */
+const MAX_MESSAGE_CHARS = 300;
+
+type Control = ivm.Reference<(command: string) => string>;
+
+interface IsolateSlot {
+  isolate: ivm.Isolate;
+  memoryLimitMb: number;
+  harness: ivm.Script;
+}
+
+let slot: IsolateSlot | undefined;
+/** Set when the runner must exit after the current job (an isolate that would not unwind). */
+let poisoned = false;
+
+function send(message: ChildMessage, then?: () => void): void {
+  if (process.send === undefined) return;
+  process.send(message, undefined, {}, () => then?.());
+}
+
+function catastrophic(message: string): void {
+  // isolated-vm asks us to stop using the process: report, then abort so the pool sees a crash.
+  send({ type: 'fatal', message: `isolated-vm catastrophic error: ${message}` }, () => process.abort());
+  setTimeout(() => process.abort(), 200).unref();
+}
+
+async function acquireSlot(memoryLimitMb: number): Promise<IsolateSlot> {
+  if (slot !== undefined && !slot.isolate.isDisposed && slot.memoryLimitMb === memoryLimitMb) return slot;
+  releaseSlot();
+  const isolate = new ivm.Isolate({ memoryLimit: memoryLimitMb, onCatastrophicError: catastrophic });
+  const harness = await isolate.compileScript(HARNESS_SOURCE, { filename: HARNESS_FILENAME });
+  slot = { isolate, memoryLimitMb, harness };
+  return slot;
+}
+
+function releaseSlot(): void {
+  if (slot === undefined) return;
+  const old = slot;
+  slot = undefined;
+  try {
+    if (!old.isolate.isDisposed) old.isolate.dispose();
+  } catch {
+    // already gone
+  }
+}
+
+/** Plain text of anything isolated-vm rejected with (an Error copy, or a thrown primitive). */
+function describeHostError(err: unknown): { name: string; message: string } {
+  if (err instanceof Error) return { name: err.name, message: err.message };
+  if (err === null || typeof err !== 'object') return { name: 'thrown', message: `thrown ${err === null ? 'null' : typeof err}: ${String(err)}` };
+  return { name: 'thrown', message: 'thrown non-Error value' };
+}
+
+function truncate(text: string): string {
+  return text.length <= MAX_MESSAGE_CHARS ? text : `${text.slice(0, MAX_MESSAGE_CHARS)}...`;
+}
+
+interface GuardedRun {
+  /** `ok`: the script finished; `threw`: it threw `error`; the rest end the isolate. */
+  status: 'ok' | 'threw' | 'cpu_timeout' | 'wall_timeout' | 'oom' | 'disposed';
+  error?: unknown;
+}
+
+/**
+ * Runs `task` (one script or one control call) while a watchdog samples process CPU time: past
+ * `cpuLimitMs` it disposes the isolate. `wallLimitMs` is passed to isolated-vm as its timeout.
+ */
+async function runGuarded(isolate: ivm.Isolate, cpuLimitMs: number, task: () => Promise<unknown>): Promise<GuardedRun> {
+  const start = process.cpuUsage();
+  let cpuExceeded = false;
+  let settled = false;
+  const outcome = task().then(
+    (): GuardedRun => ({ status: 'ok' }),
+    (error: unknown): GuardedRun => {
+      if (cpuExceeded) return { status: 'cpu_timeout' };
+      const { message } = describeHostError(error);
+      if (message.includes('disposed during execution due to memory limit')) return { status: 'oom' };
+      if (message === 'Script execution timed out.') return { status: 'wall_timeout' };
+      if (isolate.isDisposed) return { status: 'disposed', error };
+      return { status: 'threw', error };
+    },
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const watchdog = new Promise<GuardedRun>((resolve) => {
+    timer = setInterval(() => {
+      if (settled) return;
+      const used = process.cpuUsage(start);
+      if ((used.user + used.system) / 1000 <= cpuLimitMs) return;
+      cpuExceeded = true;
+      clearInterval(timer);
+      try {
+        isolate.dispose();
+      } catch {
+        // already disposed
+      }
+      // A disposed isolate normally unwinds at once; if it does not, this process is stuck.
+      setTimeout(() => {
+        if (!settled) {
+          poisoned = true;
+          resolve({ status: 'cpu_timeout' });
+        }
+      }, DISPOSE_GRACE_MS);
+    }, WATCHDOG_INTERVAL_MS);
+  });
+  try {
+    return await Promise.race([outcome, watchdog]);
+  } finally {
+    settled = true;
+    clearInterval(timer);
+  }
+}
+
+function failureOfGuarded(run: GuardedRun, phase: 'compile' | 'run'): ScriptOutcome {
+  switch (run.status) {
+    case 'ok':
+      return { ok: true };
+    case 'cpu_timeout':
+      return { ok: false, failure: 'timeout', message: 'CPU time limit exceeded' };
+    case 'wall_timeout':
+      return { ok: false, failure: 'wall_timeout', message: 'wall-clock limit exceeded' };
+    case 'oom':
+      return { ok: false, failure: 'oom', message: 'memory limit exceeded' };
+    case 'disposed':
+      return { ok: false, failure: 'crash', message: 'the isolate was disposed during execution' };
+    case 'threw': {
+      const { name, message } = describeHostError(run.error);
+      if (phase === 'compile') return { ok: false, failure: 'syntax_error', message: truncate(`${name}: ${message}`) };
+      const oom = name === 'RangeError' && /Array buffer allocation failed|Invalid string length|out of memory/.test(message);
+      return { ok: false, failure: oom ? 'oom' : 'runtime_error', message: truncate(name === 'thrown' ? message : `${name}: ${message}`) };
+    }
+  }
+}
+
+/** Wraps one test script so anything it throws is handed to the harness inside the sandbox. */
+export function wrapTest(source: string): string {
+  const strict = /^(?:\s|\/\/[^\n]*\n|\/\*[\s\S]*?\*\/)*(['"])use strict\1/.test(source) ? "'use strict';" : '';
+  return `${strict}try {\n${source}\n} catch (__mcgError) { ${TEST_FAILED_GLOBAL}(__mcgError); }\nvoid 0;`;
+}
+
+function remainingMs(deadline: number): number {
+  return Math.max(1, Math.floor(deadline - Date.now()));
+}
+
+interface Snapshot {
+  assertionsRun: number;
+  assertionsPassed: number;
+  output: string;
+  outputChars: number;
+}
+
+/** One sandbox context with the harness installed, and what its control function last reported. */
+interface Session {
+  isolate: ivm.Isolate;
+  context: ivm.Context;
+  control: Control;
+  last: Snapshot | undefined;
+}
+
+/** Runs one job: the program, then each test; see RunResult for what is reported. */
+async function runJob(job: RunJob): Promise<RunResult> {
+  const { limits } = job;
+  const deadline = Date.now() + limits.wallTimeMs;
+  const result: RunResult = {
+    type: 'result',
+    id: job.id,
+    program: { ok: false, failure: 'not_run' },
+    tests: job.tests.map((): ScriptOutcome => ({ ok: false, failure: 'not_run' })),
+    assertions: { run: 0, passed: 0 },
+    output: '',
+    outputChars: 0,
+    isolateReplaced: false,
+  };
+  const config = JSON.stringify({ seed: job.seed >>> 0, maxOutputBytes: limits.maxOutputBytes, maxOutputTotalBytes: limits.maxOutputTotalBytes });
+  let session: Session | undefined;
+
+  /** Adds what a session reported last to the totals (its counters are lost with its isolate otherwise). */
+  const fold = (s: Session): void => {
+    if (s.last === undefined) return;
+    result.assertions.run += s.last.assertionsRun;
+    result.assertions.passed += s.last.assertionsPassed;
+    result.output = result.output === '' ? s.last.output : `${result.output}\n${s.last.output}`;
+    result.outputChars += s.last.outputChars;
+    s.last = undefined;
+  };
+
+  /** Drops the session; `kill` also replaces the isolate (after a timeout, out of memory or disposal). */
+  const endSession = (kill: boolean): void => {
+    if (session === undefined) return;
+    const s = session;
+    session = undefined;
+    fold(s);
+    if (kill) {
+      result.isolateReplaced = true;
+      releaseSlot();
+      return;
+    }
+    try {
+      s.control.release();
+      s.context.release();
+    } catch {
+      // isolate already disposed
+    }
+  };
+
+  /** Calls the harness control function; undefined when the isolate failed meanwhile (session ended). */
+  const control = async (command: string): Promise<string | undefined> => {
+    const s = session as Session;
+    let value: unknown;
+    const run = await runGuarded(s.isolate, limits.cpuTimeMsPerTest, async () => {
+      value = await s.control.apply(undefined, [command], { timeout: remainingMs(deadline) });
+    });
+    if (run.status !== 'ok') {
+      endSession(true);
+      return undefined;
+    }
+    return typeof value === 'string' ? value : '';
+  };
+
+  const snapshot = async (): Promise<void> => {
+    const text = await control('snapshot');
+    if (text !== undefined && session !== undefined) session.last = JSON.parse(text) as Snapshot;
+  };
+
+  /** A fresh context with the harness installed. Throws when the harness cannot start (a runner fault). */
+  const openSession = async (): Promise<void> => {
+    const current = await acquireSlot(limits.memoryLimitMb);
+    const isolate = current.isolate;
+    const context = await isolate.createContext();
+    let initRef: ivm.Reference<(config: string) => unknown> | undefined;
+    let controlRef: Control | undefined;
+    const setup = await runGuarded(isolate, limits.cpuTimeMsPerTest, async () => {
+      initRef = (await current.harness.run(context, { reference: true, timeout: remainingMs(deadline) })) as ivm.Reference<(config: string) => unknown>;
+      controlRef = (await initRef.apply(undefined, [config], { result: { reference: true }, timeout: remainingMs(deadline) })) as Control;
+    });
+    initRef?.release();
+    if (setup.status !== 'ok' || controlRef === undefined) {
+      result.isolateReplaced = true;
+      releaseSlot();
+      throw new Error(`the sandbox harness failed to start (${setup.status}: ${describeHostError(setup.error).message})`);
+    }
+    session = { isolate, context, control: controlRef, last: undefined };
+  };
+
+  /** Compiles and runs one script in the session and classifies the outcome. */
+  const runScript = async (source: string, filename: string, lineOffset: number): Promise<ScriptOutcome> => {
+    const s = session as Session;
+    if ((await control('beginScript')) === undefined) return { ok: false, failure: 'crash', message: 'the sandbox failed before the script ran' };
+    let script: ivm.Script | undefined;
+    const compiled = await runGuarded(s.isolate, limits.cpuTimeMsPerTest, async () => {
+      script = await s.isolate.compileScript(source, { filename, lineOffset });
+    });
+    if (compiled.status !== 'ok') {
+      if (compiled.status !== 'threw') endSession(true);
+      return failureOfGuarded(compiled, 'compile');
+    }
+    const compiledScript = script as ivm.Script;
+    const run = await runGuarded(s.isolate, limits.cpuTimeMsPerTest, async () => {
+      // A completion value comes back as a Reference that is released unread.
+      const ref = (await compiledScript.run(s.context, { reference: true, timeout: remainingMs(deadline) })) as ivm.Reference<unknown> | undefined;
+      ref?.release();
+    });
+    if (run.status !== 'ok' && run.status !== 'threw') {
+      endSession(true);
+      return failureOfGuarded(run, 'run');
+    }
+    compiledScript.release();
+    // The harness knows about assertion failures and the output limit, even when they were caught.
+    const reported = await control('scriptResult');
+    if (reported === undefined) return { ok: false, failure: 'oom', message: 'the sandbox failed after the script ran (memory limit)' };
+    const parsed = JSON.parse(reported) as { failure: string; message: string };
+    await snapshot();
+    if (parsed.failure !== '') return { ok: false, failure: parsed.failure as ScriptFailure, message: parsed.message };
+    if (run.status === 'threw') return failureOfGuarded(run, 'run');
+    return { ok: true };
+  };
+
+  /** Opens a session and runs the program in it. */
+  const startProgram = async (): Promise<ScriptOutcome> => {
+    await openSession();
+    return runScript(job.program, 'file:///solution.js', 0);
+  };
+
+  try {
+    result.program = await startProgram();
+    if (!result.program.ok) return result;
+    for (let i = 0; i < job.tests.length && !poisoned; i++) {
+      if (Date.now() >= deadline) {
+        result.tests[i] = { ok: false, failure: 'wall_timeout', message: 'wall-clock limit exceeded before this test ran' };
+        break;
+      }
+      if (session === undefined) {
+        // The previous test ended the isolate: a new one re-runs the program for the remaining tests.
+        const again = await startProgram();
+        if (!again.ok) {
+          result.tests[i] = { ok: false, failure: again.failure, message: `the program failed when re-run: ${again.message ?? ''}` };
+          if (session === undefined) continue;
+          endSession(false);
+          continue;
+        }
+      }
+      if ((await control('beginTests')) === undefined) {
+        result.tests[i] = { ok: false, failure: 'crash', message: 'the sandbox failed before the test ran' };
+        continue;
+      }
+      result.tests[i] = await runScript(wrapTest(job.tests[i]), `file:///test-${i}.js`, -1);
+    }
+    return result;
+  } finally {
+    endSession(poisoned);
+  }
+}
+
+async function handleJob(job: RunJob): Promise<void> {
+  let result: RunResult;
+  try {
+    result = await runJob(job);
+  } catch (err) {
+    releaseSlot();
+    result = {
+      type: 'result',
+      id: job.id,
+      program: { ok: false, failure: 'crash', message: truncate(err instanceof Error ? err.message : String(err)) },
+      tests: job.tests.map((): ScriptOutcome => ({ ok: false, failure: 'not_run' })),
+      assertions: { run: 0, passed: 0 },
+      output: '',
+      outputChars: 0,
+      isolateReplaced: true,
+      internalError: truncate(err instanceof Error ? err.message : String(err)),
+    };
+  }
+  if (poisoned) {
+    // The old isolate is stuck in native code: report, then end this process (the pool replaces it).
+    send({ ...result, runnerExiting: true }, () => process.kill(process.pid, 'SIGKILL'));
+    setTimeout(() => process.kill(process.pid, 'SIGKILL'), 1000).unref();
+    return;
+  }
+  send(result);
+}
+
+let queue: Promise<void> = Promise.resolve();
+
+process.on('message', (message: ParentMessage) => {
+  if (message.type === 'shutdown') {
+    releaseSlot();
+    process.exit(0);
+  }
+  if (message.type === 'run') {
+    if (message.version !== PROTOCOL_VERSION) {
+      send({ type: 'fatal', message: `protocol version ${message.version} is not ${PROTOCOL_VERSION}` });
+      return;
+    }
+    queue = queue.then(() => handleJob(message));
+  }
+});
+// The pool went away: nothing left to serve.
+process.on('disconnect', () => process.exit(0));
+
+send({ type: 'ready', version: PROTOCOL_VERSION, pid: process.pid });
