@@ -51,6 +51,8 @@ export interface RunSummary {
   records: { traces: number; pairs: number; steps: number; trees: number };
   filters: { traces: FilterCounts; pairs: FilterCounts; steps: FilterCounts };
   usage: Usage;
+  /** Budgets used: mean simulations (or finished samples) and tree nodes per searched problem, and why searches stopped. */
+  search: { simulationsPerProblem: number; nodesPerProblem: number };
   stoppedBy: Record<string, number>;
   algorithms: Record<string, AlgorithmSummary>;
   config: Config;
@@ -79,6 +81,8 @@ export class SummaryBuilder {
   private readonly filters = { traces: emptyFilterCounts(), pairs: emptyFilterCounts(), steps: emptyFilterCounts() };
   private readonly usage: Usage = emptyUsage();
   private readonly stoppedBy = new Map<string, number>();
+  private simulations = 0;
+  private nodes = 0;
   private readonly perAlgorithm = new Map<string, AlgorithmTotals>();
 
   add(e: LedgerEntry): this {
@@ -95,6 +99,8 @@ export class SummaryBuilder {
     if (e.stats.solved) this.problems.solved++;
     if (e.stats.success) this.problems.success++;
     addUsage(this.usage, e.stats.usage);
+    this.simulations += e.stats.simulations;
+    this.nodes += e.stats.nodes;
     this.stoppedBy.set(e.stats.stoppedBy, (this.stoppedBy.get(e.stats.stoppedBy) ?? 0) + 1);
     if (e.filters !== undefined) {
       addFilterCounts(this.filters.traces, e.filters.traces);
@@ -142,6 +148,7 @@ export class SummaryBuilder {
       records: { ...this.records },
       filters: structuredClone(this.filters),
       usage,
+      search: { simulationsPerProblem: rate(this.simulations, this.problems.searched), nodesPerProblem: rate(this.nodes, this.problems.searched) },
       stoppedBy: Object.fromEntries([...this.stoppedBy.entries()].sort(([x], [y]) => (x < y ? -1 : 1))),
       algorithms,
       config: meta.config,
