@@ -40,7 +40,7 @@ export const openaiPolicyOptions = z.strictObject({
   /** `completions` (/completions: raw continuation, the natural fit) or `chat` (/chat/completions). */
   endpoint: oneOf(['completions', 'chat']).default('completions'),
   /** Model name as the server knows it (vLLM: the served model name). */
-  model: z.string({ error: 'must be the served model name (a string)' }).min(1, { error: 'must be the served model name (a string)' }),
+  model: z.string().min(1, { error: 'must be the served model name (a non-empty string)' }),
   /**
    * Text before the steps, with `{prompt}` (the problem) and `{delimiter}` (the step delimiter) filled
    * in. Default: `{prompt}{delimiter}` for completions, `{prompt}` (the user message) for chat.

@@ -32,7 +32,7 @@ export const REWARD_PATHS = { pooling: '/pooling', classify: '/classify', score:
 export const openaiRewardOptions = z.strictObject({
   ...clientOptionsShape,
   /** Model name as the server knows it. */
-  model: z.string({ error: 'must be the served model name (a string)' }).min(1, { error: 'must be the served model name (a string)' }),
+  model: z.string().min(1, { error: 'must be the served model name (a non-empty string)' }),
   /**
    * `pooling`: process reward model on /pooling, one P(good) per step separator; `classify`: class
    * probabilities of the whole text on /classify; `score`: one score per (problem, solution) pair on /score.
