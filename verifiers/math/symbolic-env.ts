@@ -1,0 +1,231 @@
+// The expensive rungs, run only inside the guarded worker: mathjs simplify of the difference, evaluation at
+// random points drawn from the seeded Rng, and 64-digit BigNumber evaluation of constants that overflow
+// doubles. Imports the restricted mathjs instance, the AST and the core Rng.
+
+import { Rng } from '../../src/core/index.js';
+import { TooLargeError } from './exact-number.js';
+import { CONSTANTS, type MathNode } from './expr-parse.js';
+import type { CompareOptions, SymbolicEnv, SymbolicMode } from './answer-compare.js';
+import { createSafeMath, type SafeMath } from './safe-math.js';
+
+/** Thrown when an AST uses something the mathjs printer cannot express (an uninterpreted function). */
+class UnprintableError extends Error {}
+
+const FUNCTION_NAMES: Record<string, string> = {
+  sqrt: 'sqrt', nthroot: 'nthRoot', sin: 'sin', cos: 'cos', tan: 'tan', sec: 'sec', csc: 'csc', cot: 'cot',
+  arcsin: 'asin', asin: 'asin', arccos: 'acos', acos: 'acos', arctan: 'atan', atan: 'atan', arcsec: 'asec',
+  arccsc: 'acsc', arccot: 'acot', sinh: 'sinh', cosh: 'cosh', tanh: 'tanh', log: 'log', ln: 'log', log10: 'log10',
+  exp: 'exp', abs: 'abs', floor: 'floor', ceil: 'ceil', binom: 'combinations', gcd: 'gcd', lcm: 'lcm', max: 'max',
+  min: 'min',
+};
+
+/** Prints an AST as a mathjs expression; free symbols become v0, v1, ... (so `gamma` cannot mean Γ). */
+export function printForMathjs(n: MathNode, names: Map<string, string>): string {
+  switch (n.t) {
+    case 'num': {
+      const t = n.text.startsWith('.') ? `0${n.text}` : n.text;
+      return t;
+    }
+    case 'sym': {
+      if (n.name === 'pi') return 'pi';
+      if (n.name === 'e') return 'e';
+      if (n.name === 'i') return 'i';
+      if (n.name === 'inf') return 'Infinity';
+      if (CONSTANTS.has(n.name)) throw new UnprintableError(n.name);
+      let v = names.get(n.name);
+      if (v === undefined) {
+        v = `v${names.size}`;
+        names.set(n.name, v);
+      }
+      return v;
+    }
+    case 'neg':
+      return `(-${printForMathjs(n.arg, names)})`;
+    case 'bin':
+      return `(${printForMathjs(n.left, names)} ${n.op} ${printForMathjs(n.right, names)})`;
+    case 'fact':
+      return `factorial(${printForMathjs(n.arg, names)})`;
+    case 'pct':
+      return `(${printForMathjs(n.arg, names)} / 100)`;
+    case 'call': {
+      const fn = FUNCTION_NAMES[n.fn];
+      if (fn === undefined) throw new UnprintableError(n.fn);
+      return `${fn}(${n.args.map((a) => printForMathjs(a, names)).join(', ')})`;
+    }
+    default:
+      throw new UnprintableError(n.t);
+  }
+}
+
+function countNodes(n: MathNode): number {
+  switch (n.t) {
+    case 'neg':
+    case 'fact':
+    case 'pct':
+      return 1 + countNodes(n.arg);
+    case 'bin':
+      return 1 + countNodes(n.left) + countNodes(n.right);
+    case 'call':
+      return 1 + n.args.reduce((s, a) => s + countNodes(a), 0);
+    default:
+      return 1;
+  }
+}
+
+interface Value {
+  re: number;
+  im: number;
+}
+
+function toValue(x: unknown): Value | null {
+  if (typeof x === 'number') return { re: x, im: 0 };
+  if (typeof x === 'object' && x !== null && 're' in x && 'im' in x) {
+    const c = x as { re: number; im: number };
+    return { re: Number(c.re), im: Number(c.im) };
+  }
+  if (typeof x === 'object' && x !== null && typeof (x as { toNumber?: unknown }).toNumber === 'function') {
+    return { re: (x as { toNumber(): number }).toNumber(), im: 0 };
+  }
+  return null;
+}
+
+function magnitude(v: Value): number {
+  return Math.hypot(v.re, v.im);
+}
+
+function isFiniteValue(v: Value): boolean {
+  return Number.isFinite(v.re) && Number.isFinite(v.im);
+}
+
+/** Close in the symbolic rung: relative, with a small absolute floor for cancellation noise near zero. */
+function closeValues(a: Value, b: Value, tol: number): boolean {
+  const d = Math.hypot(a.re - b.re, a.im - b.im);
+  return d <= tol * Math.max(magnitude(a), magnitude(b), 1e-6);
+}
+
+/** The mathjs-backed env (create once per worker; instances are not shared across threads). */
+export function createMathjsEnv(): SymbolicEnv {
+  let plain: SafeMath | null = null;
+  let big: SafeMath | null = null;
+  const getPlain = () => (plain ??= createSafeMath());
+  const getBig = () => (big ??= createSafeMath(64));
+
+  return {
+    compareSymbolic(a: MathNode, b: MathNode, mode: SymbolicMode, opts: CompareOptions, pairKey: string): boolean {
+      const m = getPlain();
+      const names = new Map<string, string>();
+      let sa: string;
+      let sb: string;
+      try {
+        sa = printForMathjs(a, names);
+        sb = printForMathjs(b, names);
+      } catch (err) {
+        if (err instanceof UnprintableError) return false;
+        throw err;
+      }
+      const na = m.parse(sa);
+      const nb = m.parse(sb);
+      const allowComplex = /\bi\b/.test(sa) || /\bi\b/.test(sb);
+
+      // Rung 1: simplify the difference (small trees only: mathjs simplify is superlinear).
+      if (countNodes(a) + countNodes(b) + 1 <= opts.simplifyMaxNodes) {
+        try {
+          const diff = m.simplify(m.parse(`(${sa}) - (${sb})`));
+          if (diff.type === 'ConstantNode') {
+            const v = toValue((diff as unknown as { value: unknown }).value);
+            if (v !== null && v.re === 0 && v.im === 0) return true;
+            if (mode === 'equal' && v !== null && isFiniteValue(v)) return false;
+          }
+        } catch {
+          // simplify can fail on valid input (unsupported rules); the random points still decide
+        }
+      }
+
+      // Rung 2: random points from the seeded Rng (same pair => same points).
+      const rng = Rng.fromSeed(`math-verify/${opts.seed}`).split(pairKey);
+      const vars = [...names.values()];
+      const ratios: Value[] = [];
+      let valid = 0;
+      const wanted = opts.symbolicPoints;
+      for (let attempt = 0; attempt < wanted * 4 && valid < wanted; attempt++) {
+        const scope: Record<string, number> = {};
+        for (const v of vars) {
+          const u = 0.3 + 2.7 * rng.float();
+          // Every other attempt may use negative values, so |x| and x differ.
+          scope[v] = attempt % 2 === 1 && rng.chance(0.5) ? -u : u;
+        }
+        let va: Value | null;
+        let vb: Value | null;
+        try {
+          va = toValue(m.evaluate(na, scope));
+          vb = toValue(m.evaluate(nb, scope));
+        } catch {
+          continue;
+        }
+        if (va === null || vb === null || !isFiniteValue(va) || !isFiniteValue(vb)) continue;
+        if (!allowComplex && (Math.abs(va.im) > 1e-12 * Math.max(1, Math.abs(va.re)) || Math.abs(vb.im) > 1e-12 * Math.max(1, Math.abs(vb.re)))) continue;
+        if (!allowComplex) {
+          va = { re: va.re, im: 0 };
+          vb = { re: vb.re, im: 0 };
+        }
+        valid++;
+        if (mode === 'equal') {
+          if (!closeValues(va, vb, opts.tolerance)) return false;
+          continue;
+        }
+        // Proportional: a = c * b with one constant c (c > 0 for inequalities).
+        const mb = magnitude(vb);
+        const ma = magnitude(va);
+        if (mb < 1e-9 || ma < 1e-9) {
+          if (mb < 1e-9 && ma < 1e-9) continue;
+          return false;
+        }
+        const denom = vb.re * vb.re + vb.im * vb.im;
+        ratios.push({ re: (va.re * vb.re + va.im * vb.im) / denom, im: (va.im * vb.re - va.re * vb.im) / denom });
+      }
+      if (valid < Math.min(3, wanted)) return false;
+      if (mode === 'equal') return true;
+      if (ratios.length === 0) return false;
+      const c = ratios[0];
+      if (!ratios.every((r) => closeValues(r, c, Math.max(opts.tolerance, 1e-9)))) return false;
+      if (mode === 'positive-proportional') return Math.abs(c.im) < 1e-9 && c.re > 0;
+      return true;
+    },
+
+    compareHighPrecision(a: MathNode, b: MathNode, opts: CompareOptions): boolean {
+      const m = getBig();
+      const names = new Map<string, string>();
+      let sa: string;
+      let sb: string;
+      try {
+        sa = printForMathjs(a, names);
+        sb = printForMathjs(b, names);
+      } catch (err) {
+        if (err instanceof UnprintableError) return false;
+        throw err;
+      }
+      const va = m.evaluate(m.parse(sa), {});
+      const vb = m.evaluate(m.parse(sb), {});
+      const math = m.math;
+      const finite = (x: unknown) => {
+        const v = toValue(x);
+        return v !== null && isFiniteValue(v);
+      };
+      if (!finite(va) || !finite(vb)) {
+        // Only "infinite" if the text never said infinity.
+        if (/Infinity/.test(sa) || /Infinity/.test(sb)) return String(va) === String(vb);
+        throw new TooLargeError('value outside the representable range');
+      }
+      const isBig = (x: unknown) => typeof x === 'object' && x !== null && (x as { isBigNumber?: boolean }).isBigNumber === true;
+      if (isBig(va) && isBig(vb)) {
+        const diff = math.abs(math.subtract(va as never, vb as never) as never) as unknown as { lte(x: unknown): boolean };
+        const scale = math.max(math.abs(va as never), math.abs(vb as never)) as unknown;
+        const bound = math.multiply(scale as never, math.bignumber(opts.tolerance * (1 + 1e-9)) as never);
+        return diff.lte(bound);
+      }
+      const x = toValue(va);
+      const y = toValue(vb);
+      return x !== null && y !== null && closeValues(x, y, opts.tolerance);
+    },
+  };
+}
