@@ -60,8 +60,8 @@ export function declaresEntryPoint(code: string, name: string): boolean {
  * before reaching them all.
  */
 export function countAssertionSites(source: string): number {
-  const patterns = [/\bconsole\s*\.\s*assert\s*\(/g, /(?<![.\w$])(?<!function\s+)assert(?:\s*\.\s*[A-Za-z]+)?\s*\(/g];
-  if (/\bfunction\s+compare\s*\(/.test(source)) patterns.push(/(?<![.\w$])(?<!function\s+)compare\s*\(/g);
+  const patterns = [/\bconsole\s*\.\s*assert\s*\(/g, /(?<![\w$])(?<!\.\s*)(?<!function\s+)assert(?:\s*\.\s*[A-Za-z]+)?\s*\(/g];
+  if (/\bfunction\s+compare\s*\(/.test(source)) patterns.push(/(?<![\w$])(?<!\.\s*)(?<!function\s+)compare\s*\(/g);
   let count = 0;
   for (const p of patterns) count += source.match(p)?.length ?? 0;
   return count;

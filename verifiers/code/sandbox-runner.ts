@@ -49,13 +49,13 @@ function catastrophic(message: string): void {
   setTimeout(() => process.abort(), 200).unref();
 }
 
-async function acquireSlot(memoryLimitMb: number): Promise<IsolateSlot> {
-  if (slot !== undefined && !slot.isolate.isDisposed && slot.memoryLimitMb === memoryLimitMb) return slot;
+async function acquireSlot(memoryLimitMb: number): Promise<{ slot: IsolateSlot; fresh: boolean }> {
+  if (slot !== undefined && !slot.isolate.isDisposed && slot.memoryLimitMb === memoryLimitMb) return { slot, fresh: false };
   releaseSlot();
   const isolate = new ivm.Isolate({ memoryLimit: memoryLimitMb, onCatastrophicError: catastrophic });
   const harness = await isolate.compileScript(HARNESS_SOURCE, { filename: HARNESS_FILENAME });
   slot = { isolate, memoryLimitMb, harness };
-  return slot;
+  return { slot, fresh: true };
 }
 
 function releaseSlot(): void {
@@ -246,24 +246,32 @@ async function runJob(job: RunJob): Promise<RunResult> {
     if (text !== undefined && session !== undefined) session.last = JSON.parse(text) as Snapshot;
   };
 
-  /** A fresh context with the harness installed. Throws when the harness cannot start (a runner fault). */
+  /**
+   * A fresh context with the harness installed. A reused isolate that cannot even start the harness
+   * (e.g. memory still held by the previous check) is replaced once; a fresh isolate that cannot is a
+   * runner fault and throws.
+   */
   const openSession = async (): Promise<void> => {
-    const current = await acquireSlot(limits.memoryLimitMb);
-    const isolate = current.isolate;
-    const context = await isolate.createContext();
-    let initRef: ivm.Reference<(config: string) => unknown> | undefined;
-    let controlRef: Control | undefined;
-    const setup = await runGuarded(isolate, limits.cpuTimeMsPerTest, async () => {
-      initRef = (await current.harness.run(context, { reference: true, timeout: remainingMs(deadline) })) as ivm.Reference<(config: string) => unknown>;
-      controlRef = (await initRef.apply(undefined, [config], { result: { reference: true }, timeout: remainingMs(deadline) })) as Control;
-    });
-    initRef?.release();
-    if (setup.status !== 'ok' || controlRef === undefined) {
+    for (;;) {
+      const { slot: current, fresh } = await acquireSlot(limits.memoryLimitMb);
+      const isolate = current.isolate;
+      let initRef: ivm.Reference<(config: string) => unknown> | undefined;
+      let controlRef: Control | undefined;
+      let context: ivm.Context | undefined;
+      const setup = await runGuarded(isolate, limits.cpuTimeMsPerTest, async () => {
+        context = await isolate.createContext();
+        initRef = (await current.harness.run(context, { reference: true, timeout: remainingMs(deadline) })) as ivm.Reference<(config: string) => unknown>;
+        controlRef = (await initRef.apply(undefined, [config], { result: { reference: true }, timeout: remainingMs(deadline) })) as Control;
+      });
+      initRef?.release();
+      if (setup.status === 'ok' && context !== undefined && controlRef !== undefined) {
+        session = { isolate, context, control: controlRef, last: undefined };
+        return;
+      }
       result.isolateReplaced = true;
       releaseSlot();
-      throw new Error(`the sandbox harness failed to start (${setup.status}: ${describeHostError(setup.error).message})`);
+      if (fresh || poisoned) throw new Error(`the sandbox harness failed to start (${setup.status}: ${describeHostError(setup.error).message})`);
     }
-    session = { isolate, context, control: controlRef, last: undefined };
   };
 
   /** Compiles and runs one script in the session and classifies the outcome. */
@@ -294,9 +302,11 @@ async function runJob(job: RunJob): Promise<RunResult> {
     if (reported === undefined) return { ok: false, failure: 'oom', message: 'the sandbox failed after the script ran (memory limit)' };
     const parsed = JSON.parse(reported) as { failure: string; message: string };
     await snapshot();
-    if (parsed.failure !== '') return { ok: false, failure: parsed.failure as ScriptFailure, message: parsed.message };
-    if (run.status === 'threw') return failureOfGuarded(run, 'run');
-    return { ok: true };
+    const outcome: ScriptOutcome =
+      parsed.failure !== '' ? { ok: false, failure: parsed.failure as ScriptFailure, message: parsed.message } : run.status === 'threw' ? failureOfGuarded(run, 'run') : { ok: true };
+    // An allocation that failed inside the limit leaves the memory held until the isolate goes.
+    if (outcome.failure === 'oom') endSession(true);
+    return outcome;
   };
 
   /** Opens a session and runs the program in it. */
@@ -335,10 +345,29 @@ async function runJob(job: RunJob): Promise<RunResult> {
   }
 }
 
+/** Fraction of the memory limit still in use after a job above which the isolate is replaced. */
+const RECYCLE_HEAP_FRACTION = 0.5;
+
+/** Replaces the isolate when the last job left much of its memory limit in use (freed only by GC or disposal). */
+async function recycleIfHeavy(): Promise<boolean> {
+  const current = slot;
+  if (current === undefined || current.isolate.isDisposed) return false;
+  try {
+    const stats = await current.isolate.getHeapStatistics();
+    const used = stats.used_heap_size + stats.externally_allocated_size;
+    if (used <= current.memoryLimitMb * 1024 * 1024 * RECYCLE_HEAP_FRACTION) return false;
+  } catch {
+    // an isolate that cannot report is replaced too
+  }
+  releaseSlot();
+  return true;
+}
+
 async function handleJob(job: RunJob): Promise<void> {
   let result: RunResult;
   try {
     result = await runJob(job);
+    if (!poisoned && (await recycleIfHeavy())) result.isolateReplaced = true;
   } catch (err) {
     releaseSlot();
     result = {
