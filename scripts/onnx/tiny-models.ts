@@ -82,7 +82,7 @@ export const TINY_DECODER: DecoderSpec = {
   withCache: true,
   withPositionIds: true,
   logitScale: 1.5,
-  logitBias: { [charId('\n')]: 2.5, [charId(' ')]: 1.5, [EOS_ID]: 0.5 },
+  logitBias: { [charId('\n')]: 4.5, [charId(' ')]: 2, [EOS_ID]: 1.5, [PAD_ID]: -30, [2]: -30, [TAG_ID]: -30, [SEP_ID]: -30 },
 };
 
 function normalArray(rng: Rng, n: number, std: number): Float32Array {

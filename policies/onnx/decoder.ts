@@ -1,0 +1,298 @@
+// Decoding with an Optimum-layout ONNX decoder: prefill of a token prefix (continuing from the longest
+// cached prefix state), then batched sampling of sibling rows that share it, with stop strings, EOS,
+// a token limit and cooperative cancellation between decode steps (never inside session.run).
+// Imports src/core, the cache, processors, stop strings and session helpers.
+
+import { throwIfAborted, type Rng, type StepEnding } from '../../src/core/index.js';
+import { PrefixKvCache, type KvArray, type KvState } from './kv-cache.js';
+import { sampleToken, type LogitsProcessor } from './logits-processors.js';
+import type { TextTokenizer } from './model-dir.js';
+import { disposeAll, floatData, intTensor, type ModelSignature, type Ort, type OrtSession, type OrtTensor } from './session.js';
+import { findStopString, rescanFrom } from './stop-strings.js';
+
+/** Time and work of one call, added to ctx.usage by the caller. */
+export interface CallMeter {
+  /** Milliseconds inside session.run. */
+  modelMs: number;
+  runs: number;
+  /** Prefix tokens run through the model (not served from the cache). */
+  prefillTokens: number;
+  /** Prefix tokens served from the cache. */
+  cachedTokens: number;
+}
+
+export function newMeter(): CallMeter {
+  return { modelMs: 0, runs: 0, prefillTokens: 0, cachedTokens: 0 };
+}
+
+export interface RowResult {
+  /** Generated token ids, including a final EOS or the tokens of the stop string. */
+  ids: number[];
+  /** Decoded text, without EOS and without the stop string and anything after it. */
+  text: string;
+  /** Sum of the generated tokens' log-probabilities under the model (temperature 1). */
+  logprob: number;
+  ending: StepEnding;
+}
+
+export interface GenerateSettings {
+  /** Most tokens per row. */
+  maxTokens: number;
+  stops: readonly string[];
+  /** A step ending at a stop string whose text matches this is `final`. */
+  finalPattern: RegExp | null;
+  processors: readonly LogitsProcessor[];
+  /** Store each finished row's state in the prefix cache (its child continues from it). */
+  cacheRows: boolean;
+}
+
+export interface DecoderParts {
+  ort: Ort;
+  session: OrtSession;
+  sig: ModelSignature;
+  tokenizer: TextTokenizer;
+  eosIds: ReadonlySet<number>;
+  padId: number;
+  /** Longest sequence fed (prompt + generated), from options or max_position_embeddings. */
+  maxContext: number;
+  /** Size of the position table, when known (position_ids are clamped below it). */
+  maxPositions: number;
+}
+
+interface Prefilled {
+  kv: KvState | null;
+  lastLogits: Float32Array;
+}
+
+/** One decoder session with its prefix cache. Safe for concurrent calls (each call owns its tensors). */
+export class OnnxDecoder {
+  readonly hasCache: boolean;
+
+  constructor(
+    readonly parts: DecoderParts,
+    /** Null: every call recomputes its prefix. */
+    readonly cache: PrefixKvCache | null,
+  ) {
+    this.hasCache = parts.sig.cacheLayers > 0;
+  }
+
+  private async run(feeds: Record<string, OrtTensor>, meter: CallMeter): Promise<Record<string, OrtTensor>> {
+    const t0 = performance.now();
+    try {
+      return (await this.parts.session.run(feeds)) as Record<string, OrtTensor>;
+    } finally {
+      meter.modelMs += performance.now() - t0;
+      meter.runs += 1;
+    }
+  }
+
+  /** Empty past tensors [batch, heads, 0, headDim] for every layer. */
+  private emptyPast(batch: number): Record<string, OrtTensor> {
+    const { sig, ort } = this.parts;
+    const out: Record<string, OrtTensor> = {};
+    const dims = [batch, sig.kvHeads, 0, sig.headDim];
+    for (let l = 0; l < sig.cacheLayers; l++) {
+      for (const kv of ['key', 'value']) {
+        out[`past_key_values.${l}.${kv}`] = sig.kvDtype === 'float16' ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims);
+      }
+    }
+    return out;
+  }
+
+  /** Past tensors holding `kv` repeated for `batch` rows. Copies synchronously (the state may be evicted later). */
+  private pastFrom(kv: KvState, batch: number): Record<string, OrtTensor> {
+    const { sig, ort } = this.parts;
+    const out: Record<string, OrtTensor> = {};
+    const dims = [batch, kv.heads, kv.length, kv.headDim];
+    const repeat = (src: KvArray): OrtTensor => {
+      const data = src instanceof Float32Array ? new Float32Array(src.length * batch) : new Uint16Array(src.length * batch);
+      for (let b = 0; b < batch; b++) data.set(src, b * src.length);
+      return data instanceof Float32Array ? new ort.Tensor('float32', data, dims) : new ort.Tensor('float16', data, dims);
+    };
+    for (let l = 0; l < sig.cacheLayers; l++) {
+      out[`past_key_values.${l}.key`] = repeat(kv.keys[l]);
+      out[`past_key_values.${l}.value`] = repeat(kv.values[l]);
+    }
+    return out;
+  }
+
+  /** Inputs for `batch` rows of `ids` (row-major [batch, seq]) at positions starting from `pastLength`. */
+  private inputFeeds(ids: ArrayLike<number>, batch: number, seq: number, pastLength: number): Record<string, OrtTensor> {
+    const { ort, sig, maxPositions } = this.parts;
+    const feeds: Record<string, OrtTensor> = { input_ids: intTensor(ort, sig.idsType, ids, [batch, seq]) };
+    const total = pastLength + seq;
+    if (sig.hasAttentionMask) feeds.attention_mask = intTensor(ort, 'int64', new Array<number>(batch * total).fill(1), [batch, total]);
+    if (sig.hasPositionIds) {
+      const pos = new Array<number>(batch * seq);
+      for (let b = 0; b < batch; b++) for (let s = 0; s < seq; s++) pos[b * seq + s] = Math.min(pastLength + s, maxPositions - 1);
+      feeds.position_ids = intTensor(ort, 'int64', pos, [batch, seq]);
+    }
+    if (sig.hasTokenTypeIds) feeds.token_type_ids = intTensor(ort, 'int64', new Array<number>(batch * seq).fill(0), [batch, seq]);
+    if (sig.hasUseCacheBranch) feeds.use_cache_branch = new ort.Tensor('bool', Uint8Array.of(pastLength > 0 ? 1 : 0), [1]);
+    return feeds;
+  }
+
+  /** The state of row `row` of the present outputs (copied: [heads, length, headDim] per layer). */
+  private rowState(presents: Record<string, OrtTensor>, row: number): KvState {
+    const { sig } = this.parts;
+    const keys: KvArray[] = [];
+    const values: KvArray[] = [];
+    let length = 0;
+    for (let l = 0; l < sig.cacheLayers; l++) {
+      for (const [kind, into] of [['key', keys], ['value', values]] as const) {
+        const t = presents[`past_key_values.${l}.${kind}`] ?? presents[`present.${l}.${kind}`];
+        length = t.dims[2];
+        const per = t.dims[1] * t.dims[2] * t.dims[3];
+        const data = t.data as Float32Array | Uint16Array;
+        into.push(data.slice(row * per, (row + 1) * per));
+      }
+    }
+    return { length, heads: sig.kvHeads, headDim: sig.headDim, keys, values };
+  }
+
+  /**
+   * Runs `ids` through the model (batch 1), continuing from the longest cached prefix, and stores the
+   * result in the cache. Returns the state after `ids` (null without a cache) and the next-token logits.
+   */
+  async prefill(ids: readonly number[], signal: AbortSignal, meter: CallMeter): Promise<Prefilled> {
+    throwIfAborted(signal);
+    const V = (logits: OrtTensor) => logits.dims[logits.dims.length - 1];
+    if (!this.hasCache) {
+      const feeds = this.inputFeeds(ids, 1, ids.length, 0);
+      let out: Record<string, OrtTensor> | undefined;
+      try {
+        out = await this.run(feeds, meter);
+        meter.prefillTokens += ids.length;
+        const logits = out[this.parts.sig.logitsName];
+        const v = V(logits);
+        return { kv: null, lastLogits: floatData(logits).slice((ids.length - 1) * v, ids.length * v) };
+      } finally {
+        disposeAll(feeds);
+        if (out !== undefined) disposeAll(out);
+      }
+    }
+    const hit = this.cache?.lookup(ids) ?? { matched: 0, kv: null, lastLogits: null };
+    if (hit.lastLogits !== null && hit.kv !== null) {
+      meter.cachedTokens += ids.length;
+      return { kv: hit.kv, lastLogits: hit.lastLogits };
+    }
+    const m = hit.matched;
+    const past = hit.kv === null ? this.emptyPast(1) : this.pastFrom(hit.kv, 1);
+    const feeds = { ...this.inputFeeds(ids.slice(m), 1, ids.length - m, m), ...past };
+    let out: Record<string, OrtTensor> | undefined;
+    try {
+      out = await this.run(feeds, meter);
+      meter.prefillTokens += ids.length - m;
+      meter.cachedTokens += m;
+      const logits = out[this.parts.sig.logitsName];
+      const v = V(logits);
+      const seq = ids.length - m;
+      const lastLogits = floatData(logits).slice((seq - 1) * v, seq * v);
+      const kv = this.rowState(out, 0);
+      this.cache?.insert(ids, kv, lastLogits);
+      return { kv, lastLogits };
+    } finally {
+      disposeAll(feeds);
+      if (out !== undefined) disposeAll(out);
+    }
+  }
+
+  /**
+   * Samples one continuation per entry of `rngs` (null = greedy) after `prefix`, all rows in one batch.
+   * Rows are independent: row r depends only on the prefix and rngs[r], so a batch gives the same rows as
+   * one call per rng. Results are in the order of `rngs`.
+   */
+  async generate(prefix: readonly number[], rngs: readonly (Rng | null)[], settings: GenerateSettings, signal: AbortSignal, meter: CallMeter): Promise<RowResult[]> {
+    const { tokenizer, eosIds, padId, maxContext, sig } = this.parts;
+    const W = rngs.length;
+    const n = prefix.length;
+    const start = await this.prefill(prefix, signal, meter);
+    const anchor = n > 0 ? [prefix[n - 1]] : [];
+    const anchorText = tokenizer.decode(anchor);
+    const decodeRow = (ids: readonly number[]): string => {
+      const full = tokenizer.decode([...anchor, ...ids]);
+      return full.startsWith(anchorText) ? full.slice(anchorText.length) : tokenizer.decode(ids);
+    };
+    const rows = rngs.map(() => ({ ids: [] as number[], logprob: 0, text: '', checked: 0, done: false, ending: 'length' as StepEnding }));
+    let past: Record<string, OrtTensor> = this.hasCache ? this.pastFrom(start.kv!, W) : {};
+    let logits: Float32Array = start.lastLogits;
+    let stride = 0; // floats between rows' last-position logits (0 at k = 1: every row reads the prefill logits)
+    let offset0 = 0;
+    const V = start.lastLogits.length;
+    try {
+      for (let k = 1; ; k++) {
+        let active = 0;
+        for (let r = 0; r < W; r++) {
+          const row = rows[r];
+          if (row.done) continue;
+          const off = offset0 + r * stride;
+          const rowLogits = logits.subarray(off, off + V);
+          const { token, logprob } = sampleToken(rowLogits, settings.processors, rngs[r]);
+          row.ids.push(token);
+          row.logprob += logprob;
+          let finished = false;
+          if (eosIds.has(token)) {
+            row.text = decodeRow(row.ids.slice(0, -1));
+            row.ending = 'final';
+            finished = true;
+          } else {
+            const text = decodeRow(row.ids);
+            const stop = findStopString(text, settings.stops, rescanFrom(row.checked, settings.stops));
+            row.checked = text.length;
+            if (stop !== null) {
+              row.text = text.slice(0, stop.index);
+              row.ending = settings.finalPattern?.test(row.text) === true ? 'final' : 'step';
+              finished = true;
+            } else if (row.ids.length >= settings.maxTokens || n + k >= maxContext) {
+              row.text = text;
+              row.ending = 'length';
+              finished = true;
+            }
+          }
+          if (finished) {
+            row.done = true;
+            // The row's state covers prefix + its tokens before the last one; its child re-encodes to that.
+            if (settings.cacheRows && this.hasCache && this.cache !== null && k > 1) {
+              this.cache.insert([...prefix, ...row.ids.slice(0, -1)], this.rowState(past, r), Float32Array.from(rowLogits));
+            }
+          } else {
+            active += 1;
+          }
+        }
+        if (active === 0) break;
+        throwIfAborted(signal);
+        let feeds: Record<string, OrtTensor>;
+        if (this.hasCache) {
+          const last = rows.map((row) => row.ids[row.ids.length - 1]);
+          feeds = { ...this.inputFeeds(last, W, 1, n + k - 1), ...past };
+        } else {
+          const seq = n + k;
+          const ids = new Array<number>(W * seq).fill(padId);
+          for (let r = 0; r < W; r++) {
+            for (let i = 0; i < n; i++) ids[r * seq + i] = prefix[i];
+            const gen = rows[r].ids;
+            for (let i = 0; i < gen.length; i++) ids[r * seq + n + i] = gen[i];
+          }
+          feeds = this.inputFeeds(ids, W, seq, 0);
+        }
+        let out: Record<string, OrtTensor>;
+        try {
+          out = await this.run(feeds, meter);
+        } finally {
+          disposeAll(feeds);
+        }
+        const logitsT = out[sig.logitsName];
+        const seqOut = logitsT.dims[1];
+        logits = floatData(logitsT);
+        stride = seqOut * V;
+        offset0 = (seqOut - 1) * V;
+        logitsT.dispose();
+        past = {};
+        for (const [name, t] of Object.entries(out)) if (name !== sig.logitsName) past[name.replace(/^present\./, 'past_key_values.')] = t;
+      }
+    } finally {
+      disposeAll(past);
+    }
+    return rows.map((row) => ({ ids: row.ids, text: row.text, logprob: row.logprob, ending: row.ending }));
+  }
+}
