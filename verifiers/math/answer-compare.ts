@@ -411,8 +411,10 @@ function compareNodes(gRaw: MathNode, pRaw: MathNode, ctx: Ctx, depth: number): 
   if ((gs === 'relation') !== (ps === 'relation') && (gs === 'interval' || ps === 'interval' || gs === 'tuple' || ps === 'tuple' || gs === 'union' || ps === 'union')) {
     const gi = gs === 'relation' ? relationToInterval(g) : g;
     const pi = ps === 'relation' ? relationToInterval(p) : p;
-    if (gi !== null && pi !== null && gi !== g) return compareNodes(gi, pi, ctx, depth + 1);
-    if (gi !== null && pi !== null && pi !== p) return compareNodes(gi, pi, ctx, depth + 1);
+    if (gi !== null && pi !== null) {
+      const r = compareNodes(gi, pi, ctx, depth + 1);
+      return r.equal && r.reason === 'tuple' ? EQUAL('interval') : r;
+    }
     return MISMATCH('relation vs interval');
   }
 
@@ -585,7 +587,7 @@ function compareRelations(g: MathNode & { t: 'rel' }, p: MathNode & { t: 'rel' }
   const pi = relationToInterval(p);
   if (gi !== null && pi !== null) {
     const r = compareNodes(gi, pi, ctx, depth + 1);
-    if (r.equal) return r;
+    if (r.equal) return r.reason === 'tuple' ? EQUAL('interval') : r;
   }
   if (g.parts.length === 2 && p.parts.length === 2) {
     const og = orient(g);

@@ -53,7 +53,7 @@ export function extractAnswer(text: string, options: ExtractOptions = DEFAULT_EX
   }
   if (options.lastNumberFallback) {
     const whole = text.replace(/<\|im_(?:start|end)\|>[\s\S]*$/, '').trim();
-    if (whole !== '' && whole.length <= 500 && !whole.includes('\n') && !hasProse(whole) && /\d/.test(whole)) return { answer: whole, rule: 'whole-text' };
+    if (whole !== '' && whole.length <= 500 && !whole.includes('\n') && isBareExpression(whole)) return { answer: whole, rule: 'whole-text' };
     const num = lastNumber(text);
     if (num !== null) return { answer: num, rule: 'last-number' };
   }
@@ -173,6 +173,13 @@ function trimSentenceEnd(s: string): string {
     }
   }
   return s.trim().replace(/^["'`]+|["'`]+$/g, '').replace(/^\\"|\\"$/g, '').trim();
+}
+
+/** A bare expression: a digit, and no word of 3+ letters outside LaTeX commands and \text{}. */
+function isBareExpression(s: string): boolean {
+  if (!/\d/.test(s)) return false;
+  const outside = s.replace(/\\[A-Za-z]+|\\text\s*\{[^{}]*\}/g, ' ');
+  return !/[A-Za-z]{3,}/.test(outside.replace(/\b(?:sqrt|frac|pi|sin|cos|tan|log|ln|exp)\b/g, ' '));
 }
 
 function hasProse(s: string): boolean {

@@ -4,7 +4,7 @@
 
 import { isMainThread, parentPort } from 'node:worker_threads';
 import { toErrorData, type McgErrorData } from '../../src/core/index.js';
-import { compareAnswersWith, type CompareOptions, type Comparison } from './answer-compare.js';
+import { DEFAULT_COMPARE_OPTIONS, compareAnswersWith, type CompareOptions, type Comparison } from './answer-compare.js';
 import { createMathjsEnv } from './symbolic-env.js';
 
 /** Protocol version; bump when the message shapes change. */
@@ -35,9 +35,17 @@ export default function handleRequest(req: WorkerRequest): WorkerResponse {
   }
 }
 
+/** Warms the mathjs instances up (creation, simplify, compile) so a first request is not billed for it. */
+function warmUp(): void {
+  handleRequest({ v: WORKER_PROTOCOL, id: 0, gold: '(x+1)^2', pred: 'x^2+2x+1', options: WARM_UP_OPTIONS });
+  handleRequest({ v: WORKER_PROTOCOL, id: 0, gold: '\\sqrt{2}/200!', pred: '\\sqrt{2}/201!', options: WARM_UP_OPTIONS });
+}
+
+const WARM_UP_OPTIONS: CompareOptions = { ...DEFAULT_COMPARE_OPTIONS };
+
 if (!isMainThread && parentPort !== null) {
   const port = parentPort;
   port.on('message', (req: WorkerRequest) => port.postMessage(handleRequest(req)));
-  env = createMathjsEnv();
+  warmUp();
   port.postMessage({ v: WORKER_PROTOCOL, ready: true } satisfies WorkerResponse);
 }
