@@ -58,6 +58,35 @@ export function abortedError(what: string, signal: AbortSignal): McgError {
   return new McgError('ABORTED', `${what} was aborted`, { cause: signal.reason });
 }
 
+const abortSubscribers = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Calls `fn` once when `signal` aborts; returns the unsubscribe function. A search's many requests in
+ * flight share one signal: this attaches a single listener per signal and fans out, instead of one
+ * listener per request (which trips Node's MaxListenersExceededWarning past ten).
+ */
+export function onAbort(signal: AbortSignal, fn: () => void): () => void {
+  let subscribers = abortSubscribers.get(signal);
+  if (subscribers === undefined) {
+    const set = new Set<() => void>();
+    subscribers = set;
+    abortSubscribers.set(signal, set);
+    signal.addEventListener(
+      'abort',
+      () => {
+        abortSubscribers.delete(signal);
+        for (const f of [...set]) f();
+      },
+      { once: true },
+    );
+  }
+  const set = subscribers;
+  set.add(fn);
+  return () => {
+    set.delete(fn);
+  };
+}
+
 /** Waits `ms`, or rejects with `ABORTED` as soon as `signal` fires. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -65,14 +94,13 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
       reject(abortedError('waiting to retry', signal));
       return;
     }
-    const onAbort = (): void => {
+    const unsubscribe = onAbort(signal, () => {
       clearTimeout(timer);
       reject(abortedError('waiting to retry', signal));
-    };
+    });
     const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
+      unsubscribe();
       resolve();
     }, Math.max(0, ms));
-    signal.addEventListener('abort', onAbort, { once: true });
   });
 }

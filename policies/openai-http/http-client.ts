@@ -7,7 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { z } from 'zod';
 import { McgError, type Rng } from '../../src/core/index.js';
-import { abortedError, computeBackoffMs, isRetryableStatus, parseRetryAfterMs, sleep } from './backoff.js';
+import { abortedError, computeBackoffMs, isRetryableStatus, onAbort, parseRetryAfterMs, sleep } from './backoff.js';
 import { sharedLimiter, type RateLimits, type RequestLimiter } from './rate-limiter.js';
 
 /** Characters of a response body kept in error messages and details. */
@@ -240,7 +240,7 @@ export class OpenAIHttpClient {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
+        unsubscribe();
         if (err !== undefined) {
           req?.destroy();
           reject(err);
@@ -248,9 +248,8 @@ export class OpenAIHttpClient {
           resolve(value!);
         }
       };
-      const onAbort = (): void => finish(abortedError('the HTTP request', signal));
+      const unsubscribe = onAbort(signal, () => finish(abortedError('the HTTP request', signal)));
       const timer = setTimeout(() => finish(new Error(`no complete response within timeoutMs ${timeoutMs}`)), timeoutMs);
-      signal.addEventListener('abort', onAbort, { once: true });
       req = transport.request(url, { method: 'POST', agent: this.agent, headers }, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;

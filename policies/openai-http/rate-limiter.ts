@@ -3,7 +3,7 @@
 // server's origin makes every search (and every plugin) in this process share one budget per server.
 // Imports only src/core.
 
-import { abortedError } from './backoff.js';
+import { abortedError, onAbort } from './backoff.js';
 
 /** Limits of one server, as configured by a plugin. */
 export interface RateLimits {
@@ -30,8 +30,7 @@ interface Waiter {
   tokens: number;
   resolve: (p: Permit) => void;
   reject: (e: unknown) => void;
-  signal: AbortSignal;
-  onAbort: () => void;
+  unsubscribe: () => void;
 }
 
 interface TokenEntry {
@@ -113,19 +112,13 @@ export class RequestLimiter {
   acquire(estimatedTokens: number, signal: AbortSignal): Promise<Permit> {
     if (signal.aborted) return Promise.reject(abortedError('waiting for the rate limiter', signal));
     return new Promise<Permit>((resolve, reject) => {
-      const waiter: Waiter = {
-        tokens: Math.max(0, Math.ceil(estimatedTokens)),
-        resolve,
-        reject,
-        signal,
-        onAbort: () => {
-          const i = this.queue.indexOf(waiter);
-          if (i >= 0) this.queue.splice(i, 1);
-          reject(abortedError('waiting for the rate limiter', signal));
-          this.pump();
-        },
-      };
-      signal.addEventListener('abort', waiter.onAbort, { once: true });
+      const waiter: Waiter = { tokens: Math.max(0, Math.ceil(estimatedTokens)), resolve, reject, unsubscribe: () => undefined };
+      waiter.unsubscribe = onAbort(signal, () => {
+        const i = this.queue.indexOf(waiter);
+        if (i >= 0) this.queue.splice(i, 1);
+        reject(abortedError('waiting for the rate limiter', signal));
+        this.pump();
+      });
       this.queue.push(waiter);
       this.pump();
     });
@@ -176,7 +169,7 @@ export class RequestLimiter {
         return;
       }
       this.queue.shift();
-      head.signal.removeEventListener('abort', head.onAbort);
+      head.unsubscribe();
       this.inFlight++;
       this.starts.push(now);
       const entry: TokenEntry = { at: now, tokens: head.tokens };

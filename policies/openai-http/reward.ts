@@ -14,6 +14,7 @@ import {
   type RewardModel,
   type Trajectory,
 } from '../../src/core/index.js';
+import { onAbort } from './backoff.js';
 import { clientOptionsShape, createHttpClient } from './client-options.js';
 import type { OpenAIHttpClient } from './http-client.js';
 import { renderTemplate } from './policy.js';
@@ -120,9 +121,8 @@ export class OpenAIRewardModel implements RewardModel {
     for (let i = 0; i < todo.length; i += this.options.maxBatch) chunks.push(todo.slice(i, i + this.options.maxBatch));
     // One failed chunk cancels its siblings: the call fails as a whole.
     const local = new AbortController();
-    const onAbort = (): void => local.abort(ctx.signal.reason);
     if (ctx.signal.aborted) local.abort(ctx.signal.reason);
-    else ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const unsubscribe = onAbort(ctx.signal, () => local.abort(ctx.signal.reason));
     const sub: CallContext = { ...ctx, signal: local.signal };
     let promptTokens = 0;
     let requestMs = 0;
@@ -148,7 +148,7 @@ export class OpenAIRewardModel implements RewardModel {
       if (!ctx.signal.aborted && local.signal.reason instanceof Error) throw local.signal.reason;
       throw err;
     } finally {
-      ctx.signal.removeEventListener('abort', onAbort);
+      unsubscribe();
     }
     ctx.usage.promptTokens += promptTokens;
     ctx.usage.rewardCalls += 1;

@@ -97,6 +97,22 @@ describe('cancellation', () => {
     expect(server.requests).toHaveLength(0);
   });
 
+  it('many requests in flight on one signal add one abort listener, not one each (no MaxListeners warning)', async () => {
+    const server = await fresh();
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const policy = await createPolicy({ baseUrl: server.baseUrl, model: 'm', ...FAST, maxConcurrency: 8 });
+      const ac = new AbortController();
+      await Promise.all(Array.from({ length: 40 }, (_, i) => policy.propose({ problem, steps: [] }, 1, makeCtx(`w${i}`, { signal: ac.signal }))));
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.filter((w) => w === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('the reward model is cancelled the same way', async () => {
     const server = await fresh();
     server.injectFaults({ kind: 'hang' });
