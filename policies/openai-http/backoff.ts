@@ -48,7 +48,7 @@ function first(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** True for HTTP statuses worth retrying: 408, 409 (vLLM uses it for a busy engine), 425, 429 and 5xx. */
+/** True for HTTP statuses worth retrying: those the OpenAI SDKs retry (408, 409, 429, 5xx) and 425 Too Early. */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 409 || status === 425 || status === 429 || (status >= 500 && status <= 599);
 }

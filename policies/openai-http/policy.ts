@@ -16,6 +16,7 @@ import {
   type StepEnding,
   type Trajectory,
 } from '../../src/core/index.js';
+import { onAbort } from './backoff.js';
 import { clientOptionsShape, createHttpClient } from './client-options.js';
 import type { OpenAIHttpClient } from './http-client.js';
 import { chatResponseSchema, completionResponseSchema, orderByIndex, type UsageBody } from './response-schemas.js';
@@ -75,6 +76,11 @@ export const openaiPolicyOptions = z.strictObject({
    * assistant turn and takes the next assistant turn as the next step (any server).
    */
   chatContinuation: oneOf(['vllm', 'none']).default('vllm'),
+  /**
+   * Most choices asked of one request; a wider expansion is split into concurrent requests. Set 1 for
+   * servers without `n` (llama.cpp server) and to the provider's cap for hosted APIs.
+   */
+  choicesPerRequest: intIn(1, 128).default(128),
   /** Most tokens of one rollout (a completion to the end without step stops). */
   rolloutMaxTokens: intIn(1, 1_000_000).default(1024),
   /** Extra request fields (e.g. `top_k`, `min_p`, `repetition_penalty`); the fields above win. */
@@ -238,12 +244,11 @@ export class OpenAIPolicy implements Policy {
   private account(ctx: CallContext, usage: UsageBody | null | undefined, promptText: string, generated: number, requestMs: number): void {
     ctx.usage.promptTokens += usage?.prompt_tokens ?? countRoughTokens(promptText);
     ctx.usage.generatedTokens += usage?.completion_tokens ?? generated;
-    ctx.usage.policyCalls += 1;
     ctx.usage.modelMs += requestMs;
   }
 
-  async propose(at: Trajectory, width: number, ctx: CallContext): Promise<StepCandidate[]> {
-    const n = ctx.greedy === true ? 1 : width;
+  /** Candidates of one request of `n` choices, with its usage added to ctx. */
+  private async proposePart(at: Trajectory, n: number, ctx: CallContext): Promise<StepCandidate[]> {
     const { choices, usage, promptText, requestMs } = await this.request(at, n, ctx, false);
     const candidates = choices.map((c): StepCandidate => {
       const counted = c.tokenLogprobs?.length;
@@ -260,6 +265,46 @@ export class OpenAIPolicy implements Policy {
   }
 
   /**
+   * Up to `width` next steps (1 when greedy), in choice order. One request with `n = width`, or
+   * several concurrent ones when width exceeds `choicesPerRequest` (each with its own seed); if one
+   * fails the others are cancelled and the call fails. Counts one policy call.
+   */
+  async propose(at: Trajectory, width: number, ctx: CallContext): Promise<StepCandidate[]> {
+    const n = ctx.greedy === true ? 1 : width;
+    const per = this.options.choicesPerRequest;
+    let candidates: StepCandidate[];
+    if (n <= per) {
+      candidates = await this.proposePart(at, n, ctx);
+    } else {
+      const local = new AbortController();
+      if (ctx.signal.aborted) local.abort(ctx.signal.reason);
+      const unsubscribe = onAbort(ctx.signal, () => local.abort(ctx.signal.reason));
+      try {
+        const parts = await Promise.all(
+          Array.from({ length: Math.ceil(n / per) }, async (_, j) => {
+            // Part 0 draws like a single request would; the others from their own streams.
+            const rng = j === 0 ? ctx.rng : ctx.rng.split(`choices:${j}`);
+            try {
+              return await this.proposePart(at, Math.min(per, n - j * per), { ...ctx, rng, signal: local.signal });
+            } catch (err) {
+              local.abort(err);
+              throw err;
+            }
+          }),
+        );
+        candidates = parts.flat();
+      } catch (err) {
+        if (!ctx.signal.aborted && local.signal.reason instanceof Error) throw local.signal.reason;
+        throw err;
+      } finally {
+        unsubscribe();
+      }
+    }
+    ctx.usage.policyCalls += 1;
+    return candidates;
+  }
+
+  /**
    * One completion from `at` to the end (no step stops, at most `rolloutMaxTokens`), split at the
    * step delimiter. Steps carry rough token counts and NaN logprobs; the last one's ending is the
    * server's (`final` on EOS, `length` when cut); a step matching `finalPattern` ends the rollout.
@@ -268,6 +313,7 @@ export class OpenAIPolicy implements Policy {
     const { choices, usage, promptText, requestMs } = await this.request(at, 1, ctx, true);
     const [choice] = choices;
     this.account(ctx, usage, promptText, choice.tokenLogprobs?.length ?? countRoughTokens(choice.text), requestMs);
+    ctx.usage.policyCalls += 1;
     const pieces = choice.text.split(this.options.stepDelimiter).filter((p) => p.trim() !== '');
     const out: StepCandidate[] = [];
     for (let i = 0; i < pieces.length; i++) {

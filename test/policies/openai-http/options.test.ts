@@ -33,6 +33,8 @@ describe('policy options', () => {
       logprobs: true,
       unknownStopAs: 'step',
       chatContinuation: 'vllm',
+      choicesPerRequest: 128,
+      rolloutMaxTokens: 1024,
       timeoutMs: 120_000,
       maxRetries: 4,
       backoffBaseMs: 500,

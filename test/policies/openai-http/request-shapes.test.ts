@@ -112,6 +112,39 @@ describe('completions requests', () => {
   });
 });
 
+describe('expansions wider than choicesPerRequest', () => {
+  it('are split into concurrent requests with their own seeds, one policy call in all', async () => {
+    const policy = await createPolicy({ baseUrl: server.baseUrl, model: 'm', choicesPerRequest: 2, ...FAST });
+    const ctx = makeCtx('split');
+    const before = server.requests.length;
+    const out = await policy.propose({ problem, steps: [] }, 5, ctx);
+    const recs = server.requests.slice(before);
+    expect(out).toHaveLength(5);
+    expect(recs.map((r) => r.body.n).sort()).toEqual([1, 2, 2]);
+    expect(new Set(recs.map((r) => r.body.seed)).size).toBe(3);
+    expect(ctx.usage.policyCalls).toBe(1);
+    expect(ctx.usage.generatedTokens).toBe(out.reduce((s, c) => s + c.tokens, 0));
+    // The first part draws its seed as an unsplit request would.
+    const single = await createPolicy({ baseUrl: server.baseUrl, model: 'm', ...FAST });
+    const mark = server.requests.length;
+    await single.propose({ problem, steps: [] }, 2, makeCtx('split'));
+    expect(recs.map((r) => r.body.seed)).toContain(server.requests[mark].body.seed);
+  });
+
+  it('fail as a whole when one part fails, closing the others', async () => {
+    const own = await FakeOpenAIServer.start({ seed: 3 });
+    own.registerProblems([problem]);
+    try {
+      own.injectFaults({ kind: 'hang' }, { kind: 'status', status: 400, body: 'bad request' });
+      const policy = await createPolicy({ baseUrl: own.baseUrl, model: 'm', choicesPerRequest: 1, ...FAST, timeoutMs: 600_000 });
+      await expect(policy.propose({ problem, steps: [] }, 3, makeCtx())).rejects.toThrow(/HTTP 400: bad request/);
+      expect(await own.waitForClientClose(1, 5000)).toBe(true);
+    } finally {
+      await own.close();
+    }
+  });
+});
+
 describe('chat requests', () => {
   it('continue the partial assistant message with vLLM flags', async () => {
     const policy = await createPolicy({ baseUrl: server.baseUrl, model: 'chat-m', endpoint: 'chat', systemPrompt: 'Reason step by step.', ...FAST });
