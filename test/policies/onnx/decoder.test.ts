@@ -2,7 +2,7 @@
 // strings, EOS, LRU eviction then recompute, cooperative cancellation.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { McgError, Rng, isMcgError, type CallContext, type Trajectory } from '../../../src/index.js';
+import { McgError, Rng, isMcgError, type CallContext, type StepCandidate, type Trajectory } from '../../../src/index.js';
 import { createOnnxPolicy, newMeter, onnxPolicyOptions, type OnnxPolicy, type OnnxPolicyOptions } from '../../../policies/onnx/index.js';
 import { EOS_ID, TINY_DECODER, charId, writeDecoderDir, type TinyModelDirs } from '../../../scripts/onnx/tiny-models.js';
 import { buildModelsInTemp, ctxOf, env, problem } from './helpers.js';
@@ -66,7 +66,7 @@ describe('KV cache', () => {
 
   it('whole steps sampled with reuse, without reuse and on the model without a cache agree (texts, logprobs to 1e-4)', async () => {
     const variants = [await policy({ modelDir: dirs.decoder }), await policy({ modelDir: dirs.decoder, kvReuse: false }), await policy({ modelDir: dirs.decoderNoCache })];
-    const results = [];
+    const results: StepCandidate[][] = [];
     for (const p of variants) {
       // Root first, then a child: with reuse the child continues from the cached root state.
       const root = await p.propose({ problem, steps: [] }, 3, ctxOf(5));
