@@ -7,7 +7,15 @@ import { PluginRegistry } from './core/plugin.js';
 export function createDefaultRegistry(): PluginRegistry {
   return new PluginRegistry()
     .register('policy', 'scripted', async () => (await import('../policies/scripted/index.js')).scriptedPolicy)
+    .register('policy', 'openai', async () => (await import('../policies/openai-http/index.js')).openaiPolicy)
+    .register('policy', 'onnx', async () => (await import('../policies/onnx/index.js')).onnxPolicy)
     .register('reward', 'scripted', async () => (await import('../policies/scripted/index.js')).scriptedReward)
+    .register('reward', 'openai-reward', async () => (await import('../policies/openai-http/index.js')).openaiReward)
+    .register('reward', 'onnx-prm', async () => (await import('../policies/onnx/index.js')).onnxPrm)
+    .register('reward', 'onnx-orm', async () => (await import('../policies/onnx/index.js')).onnxOrm)
+    .register('reward', 'math-steps', async () => (await import('../verifiers/math/index.js')).mathStepReward)
+    .register('verifier', 'math', async () => (await import('../verifiers/math/index.js')).mathVerifier)
+    .register('verifier', 'code', async () => (await import('../verifiers/code/index.js')).codeVerifier)
     .register('verifier', 'exact-answer', async () => (await import('../verifiers/exact/index.js')).exactAnswerVerifier);
 }
 
