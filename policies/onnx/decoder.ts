@@ -19,10 +19,12 @@ export interface CallMeter {
   prefillTokens: number;
   /** Prefix tokens served from the cache. */
   cachedTokens: number;
+  /** Part of modelMs spent in prefill runs (the rest is decode steps). */
+  prefillMs: number;
 }
 
 export function newMeter(): CallMeter {
-  return { modelMs: 0, runs: 0, prefillTokens: 0, cachedTokens: 0 };
+  return { modelMs: 0, runs: 0, prefillTokens: 0, cachedTokens: 0, prefillMs: 0 };
 }
 
 export interface RowResult {
@@ -156,6 +158,15 @@ export class OnnxDecoder {
    */
   async prefill(ids: readonly number[], signal: AbortSignal, meter: CallMeter): Promise<Prefilled> {
     throwIfAborted(signal);
+    const before = meter.modelMs;
+    try {
+      return await this.prefillRun(ids, meter);
+    } finally {
+      meter.prefillMs += meter.modelMs - before;
+    }
+  }
+
+  private async prefillRun(ids: readonly number[], meter: CallMeter): Promise<Prefilled> {
     const V = (logits: OrtTensor) => logits.dims[logits.dims.length - 1];
     if (!this.hasCache) {
       const feeds = this.inputFeeds(ids, 1, ids.length, 0);

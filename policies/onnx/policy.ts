@@ -89,8 +89,13 @@ export type OnnxPolicyOptions = z.output<typeof onnxPolicyOptions>;
 export interface OnnxPolicyStats {
   calls: number;
   runs: number;
+  /** Milliseconds inside session.run. */
   modelMs: number;
+  /** Part of modelMs spent running prefixes (the rest is decode steps). */
+  prefillMs: number;
+  /** Prefix tokens run through the model. */
   prefillTokens: number;
+  /** Prefix tokens served from the prefix cache. */
   cachedTokens: number;
   generatedTokens: number;
   cache: KvCacheStats | null;
@@ -110,7 +115,7 @@ export class OnnxPolicy implements Policy {
   private readonly format: 'raw' | 'chatml';
   private readonly settings: GenerateSettings;
   private readonly greedySettings: GenerateSettings;
-  private readonly totals = { calls: 0, runs: 0, modelMs: 0, prefillTokens: 0, cachedTokens: 0, generatedTokens: 0 };
+  private readonly totals = { calls: 0, runs: 0, modelMs: 0, prefillMs: 0, prefillTokens: 0, cachedTokens: 0, generatedTokens: 0 };
   private closed = false;
 
   constructor(
@@ -168,6 +173,7 @@ export class OnnxPolicy implements Policy {
     this.totals.calls += 1;
     this.totals.runs += meter.runs;
     this.totals.modelMs += meter.modelMs;
+    this.totals.prefillMs += meter.prefillMs;
     this.totals.prefillTokens += meter.prefillTokens;
     this.totals.cachedTokens += meter.cachedTokens;
     this.totals.generatedTokens += generated;
