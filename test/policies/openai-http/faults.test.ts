@@ -110,7 +110,8 @@ describe('retried faults', () => {
       { kind: 'no-usage' },
     ];
     server.setFaultRate(0.3, kinds);
-    const policy = await createPolicy({ baseUrl: server.baseUrl, model: 'm', ...FAST, timeoutMs: 200, maxRetries: 8 });
+    // The timeout only has to end hangs: long enough that no normal answer on a loaded machine hits it.
+    const policy = await createPolicy({ baseUrl: server.baseUrl, model: 'm', ...FAST, timeoutMs: 1000, maxRetries: 8 });
     const calls = 40;
     for (let i = 0; i < calls; i++) expect(await policy.propose({ problem, steps: [] }, 2, makeCtx(`r${i}`))).toHaveLength(2);
     const faulted = server.requests.filter((r) => r.fault !== undefined && r.fault !== 'no-usage').length;

@@ -36,22 +36,22 @@ describe('measured by the server', () => {
 
   it('no more than requestsPerMinute request starts in any window, however many calls wait', async () => {
     const server = await fresh();
-    const windowMs = 400;
+    const windowMs = 600;
     const policy = await createPolicy({ baseUrl: server.baseUrl, model: 'm', ...FAST, requestsPerMinute: 4, rateWindowMs: windowMs });
-    const n = 14;
+    const n = 13;
     await Promise.all(Array.from({ length: n }, (_, i) => policy.propose({ problem: problems[i % 4], steps: [] }, 1, makeCtx(`r${i}`))));
     expect(server.requests).toHaveLength(n);
     // Arrival jitter on a loaded machine can only bring two starts a window apart a little closer:
-    // measure with a slightly shorter window. Without the limit all 14 arrive at once.
-    expect(server.maxInWindow(windowMs - 60)).toBeLessThanOrEqual(4);
-    // 14 requests at 4 per window need at least 3 full windows between the first and the last.
+    // measure with a shorter window. Without the limit all 13 arrive at once.
+    expect(server.maxInWindow(windowMs - 150)).toBeLessThanOrEqual(4);
+    // 13 requests at 4 per window need at least 3 full windows between the first and the last.
     const times = server.requests.map((r) => r.arrivedAt);
-    expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(3 * windowMs - 60);
+    expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(3 * windowMs - 150);
   });
 
   it('the reward plugin shares the limiter of its server with the policy', async () => {
     const server = await fresh();
-    const windowMs = 300;
+    const windowMs = 500;
     const policy = await createPolicy({ baseUrl: server.baseUrl, model: 'm', ...FAST, requestsPerMinute: 3, rateWindowMs: windowMs });
     const reward = await createReward({ baseUrl: server.url, model: 'prm', ...FAST, requestsPerMinute: 3, rateWindowMs: windowMs });
     const work: Promise<unknown>[] = [];
@@ -61,21 +61,21 @@ describe('measured by the server', () => {
     }
     await Promise.all(work);
     expect(server.requests).toHaveLength(10);
-    expect(server.maxInWindow(windowMs - 50)).toBeLessThanOrEqual(3);
+    expect(server.maxInWindow(windowMs - 150)).toBeLessThanOrEqual(3);
   });
 
   it('tokensPerMinute holds back requests whose estimated tokens would overflow the window', async () => {
     const server = await fresh();
     // Without usage in the answers the estimates stand (with usage they are corrected downwards).
     server.setFaultRate(1, [{ kind: 'no-usage' }]);
-    const windowMs = 400;
+    const windowMs = 600;
     // Each request is estimated at its prompt (< 100 rough tokens) + 100 max tokens: 400 per window admits 2.
     const policy = await createPolicy({ baseUrl: server.baseUrl, model: 'm', ...FAST, maxTokens: 100, tokensPerMinute: 400, rateWindowMs: windowMs });
     await Promise.all(Array.from({ length: 6 }, (_, i) => policy.propose({ problem: problems[i % 4], steps: [] }, 1, makeCtx(`t${i}`))));
     expect(server.requests).toHaveLength(6);
-    expect(server.maxInWindow(windowMs - 60)).toBeLessThanOrEqual(2);
+    expect(server.maxInWindow(windowMs - 150)).toBeLessThanOrEqual(2);
     const times = server.requests.map((r) => r.arrivedAt);
-    expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(2 * windowMs - 60);
+    expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(2 * windowMs - 150);
   });
 });
 

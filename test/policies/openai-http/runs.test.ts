@@ -108,8 +108,9 @@ const FAULTS: Fault[] = [
   { kind: 'hang' },
 ];
 
+/** Policy options for a fake server; the timeout only has to end injected hangs, not normal answers on a busy machine. */
 function policyOptions(server: FakeOpenAIServer, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { baseUrl: server.baseUrl, model: 'fake-7b', ...FAST, timeoutMs: 300, maxRetries: 6, ...extra };
+  return { baseUrl: server.baseUrl, model: 'fake-7b', ...FAST, timeoutMs: 1000, maxRetries: 6, ...extra };
 }
 
 afterEach(() => {
