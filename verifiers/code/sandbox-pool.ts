@@ -9,6 +9,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { McgError } from '../../src/core/index.js';
 import {
@@ -38,14 +39,30 @@ export interface SandboxPoolOptions {
   startTimeoutMs?: number;
 }
 
-/** How the runner entry is started: the built `.js` beside this file, or the `.ts` source through tsx. */
+/**
+ * How the runner entry is started: the built `.js` beside this file, or the `.ts` source through tsx.
+ * Either way the runner runs under Node's permission model: no file writes, no child processes, and
+ * (built runner) file reads only in its own folder and the isolated-vm package. Under tsx, reads are
+ * open and worker threads allowed, because tsx resolves and compiles through a loader thread.
+ */
 export function resolveRunnerEntry(): { file: string; execArgv: string[] } {
   // isolated-vm requires --no-node-snapshot on Node 20+.
+  const confine = [
+    '--no-node-snapshot',
+    '--experimental-permission',
+    '--allow-addons',
+    '--disable-warning=ExperimentalWarning',
+    '--disable-warning=SecurityWarning',
+  ];
+  const require = createRequire(import.meta.url);
   const js = fileURLToPath(new URL('./sandbox-runner.js', import.meta.url));
-  if (existsSync(js)) return { file: js, execArgv: ['--no-node-snapshot'] };
+  if (existsSync(js)) {
+    const ivmDir = dirname(require.resolve('isolated-vm/package.json'));
+    return { file: js, execArgv: [...confine, `--allow-fs-read=${dirname(js)}${sep}`, `--allow-fs-read=${ivmDir}${sep}`] };
+  }
   const ts = fileURLToPath(new URL('./sandbox-runner.ts', import.meta.url));
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  return { file: ts, execArgv: ['--no-node-snapshot', '--import', tsx] };
+  const tsx = pathToFileURL(require.resolve('tsx')).href;
+  return { file: ts, execArgv: [...confine, '--allow-fs-read=*', '--allow-worker', '--import', tsx] };
 }
 
 interface Pending {

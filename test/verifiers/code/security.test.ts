@@ -2,8 +2,12 @@
 // in the host, output floods and a killed sandbox process. Each must be contained with the expected
 // verdict, and the next ordinary check on the same (single) sandbox process must still pass.
 
+import { fork } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createCodeVerifier, type CodeVerdict } from '../../../verifiers/code/index.js';
+import { createCodeVerifier, resolveRunnerEntry, type CodeVerdict } from '../../../verifiers/code/index.js';
 import { expectOrdinaryPass } from './sandbox-fixture.js';
 
 // One runner process, so every case runs where the previous one ran. CPU limit kept short; the wall
@@ -270,6 +274,40 @@ describe('security: a killed sandbox process', () => {
       expect(slow.processIds()).not.toContain(pids[0]);
     } finally {
       await slow.close();
+    }
+  });
+});
+
+describe('security: the runner process itself', () => {
+  it('runs under Node flags that deny file writes and child processes', { timeout: 60_000 }, async () => {
+    const { execArgv } = resolveRunnerEntry();
+    expect(execArgv).toContain('--experimental-permission');
+    expect(execArgv.some((a) => a.startsWith('--allow-fs-write') || a === '--allow-child-process')).toBe(false);
+    // A probe started with the runner's flags tries what an escaped program would.
+    const dir = mkdtempSync(join(tmpdir(), 'mcg-runner-perm-'));
+    try {
+      const probe = join(dir, 'probe.mjs');
+      const target = join(dir, 'written.txt');
+      writeFileSync(
+        probe,
+        [
+          "import { writeFileSync } from 'node:fs';",
+          "import { execFileSync } from 'node:child_process';",
+          'const out = {};',
+          `try { writeFileSync(${JSON.stringify(target)}, 'x'); out.write = 'allowed'; } catch (e) { out.write = e.code; }`,
+          "try { execFileSync('true'); out.spawn = 'allowed'; } catch (e) { out.spawn = e.code; }",
+          'process.send(out, () => process.exit(0));',
+        ].join('\n'),
+      );
+      const child = fork(probe, [], { execArgv, stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+      const report = await new Promise<Record<string, string>>((resolve, reject) => {
+        child.once('message', (m) => resolve(m as Record<string, string>));
+        child.once('exit', (code) => reject(new Error(`probe exited with ${code} before reporting`)));
+      });
+      expect(report).toEqual({ write: 'ERR_ACCESS_DENIED', spawn: 'ERR_ACCESS_DENIED' });
+      expect(existsSync(target)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
