@@ -175,11 +175,11 @@ function trimSentenceEnd(s: string): string {
   return s.trim().replace(/^["'`]+|["'`]+$/g, '').replace(/^\\"|\\"$/g, '').trim();
 }
 
-/** A bare expression: a digit, and no word of 3+ letters outside LaTeX commands and \text{}. */
+/** A bare expression: a digit, and no word (2+ letters) outside LaTeX commands except function names. */
 function isBareExpression(s: string): boolean {
   if (!/\d/.test(s)) return false;
   const outside = s.replace(/\\[A-Za-z]+|\\text\s*\{[^{}]*\}/g, ' ');
-  return !/[A-Za-z]{3,}/.test(outside.replace(/\b(?:sqrt|frac|pi|sin|cos|tan|log|ln|exp)\b/g, ' '));
+  return !/[A-Za-z]{2,}/.test(outside.replace(/\b(?:sqrt|frac|pi|sin|cos|tan|log|ln|exp)\b/g, ' '));
 }
 
 function hasProse(s: string): boolean {

@@ -1,9 +1,10 @@
 // Entry of the guarded evaluation worker: one comparison per message, run on the full ladder with the
 // mathjs env. The host terminates this thread when a comparison overruns its time limit. Messages are
-// plain data (`WorkerRequest` in, `WorkerResponse` out); errors cross as `{ code, message }`.
+// plain data (`WorkerRequest` in, `WorkerResponse` out); errors cross as `{ code, message }`. Core is
+// imported module by module, not through the barrel, to keep the worker's start-up short.
 
 import { isMainThread, parentPort } from 'node:worker_threads';
-import { toErrorData, type McgErrorData } from '../../src/core/index.js';
+import { toErrorData, type McgErrorData } from '../../src/core/errors.js';
 import { DEFAULT_COMPARE_OPTIONS, compareAnswersWith, type CompareOptions, type Comparison } from './answer-compare.js';
 import { createMathjsEnv } from './symbolic-env.js';
 

@@ -15,6 +15,7 @@ import {
 } from '../../src/core/index.js';
 import { createMathChecker, type CheckResult, type MathChecker } from './math-checker.js';
 import { stepVerdictsOf, verdictOf } from './verdict-map.js';
+import { closeSharedGuards } from './worker-guard.js';
 import { mathOptionsSchema, mathStepOptionsSchema, parseMathOptions, type MathOptions, type MathOptionsInput, type MathStepOptions } from './options.js';
 import { checkStepClaims, type ClaimOptions } from './step-claims.js';
 
@@ -131,9 +132,10 @@ export function checkAnswer(gold: string, predText: string, options: MathOptions
   return sharedChecker(options).check(gold, predText, signal);
 }
 
-/** Terminates the worker threads of the shared checkers (`compareAnswers`, `checkAnswer`). */
+/** Terminates the evaluation worker threads now (they also end on their own a few seconds after use). */
 export async function closeMathWorkers(): Promise<void> {
   const all = [...shared.values()];
   shared.clear();
   await Promise.all(all.map((c) => c.close()));
+  await closeSharedGuards();
 }

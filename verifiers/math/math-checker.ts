@@ -1,6 +1,6 @@
 // The checker behind the plugin, the CLI and the pure helpers: extraction, the in-thread fast path
 // (exact strings, rationals, doubles), the guarded worker for the expensive rungs, and an LRU cache of
-// verdicts per (gold, pred). One checker owns at most one worker thread, started on first need.
+// verdicts per (gold, pred). Checkers share one worker thread per heap limit, started on first need.
 
 import { McgError, throwIfAborted } from '../../src/core/index.js';
 import {
@@ -15,7 +15,7 @@ import {
 import { extractAnswer, type ExtractionRule } from './answer-extract.js';
 import { parseMathOptions, type MathOptions, type MathOptionsInput } from './options.js';
 import { LruCache, pairKey } from './verdict-cache.js';
-import { WorkerGuard } from './worker-guard.js';
+import { acquireSharedGuard, releaseSharedGuard, type WorkerGuard } from './worker-guard.js';
 
 /** Outcome of checking model text against a gold answer. */
 export interface CheckResult {
@@ -45,7 +45,7 @@ export interface MathChecker {
   compare(gold: string, pred: string, signal?: AbortSignal): Promise<Comparison>;
   /** Extracts the final answer from `predText` (a whole model output) and compares it with `gold`. */
   check(gold: string, predText: string, signal?: AbortSignal): Promise<CheckResult>;
-  /** Terminates the worker thread (if one was started). */
+  /** Releases the shared worker thread (terminated once no checker uses it for a few seconds). */
   close(): Promise<void>;
 }
 
@@ -98,8 +98,8 @@ export function createMathChecker(input: MathOptionsInput | MathOptions = {}): M
       stats.inThread++;
     } catch (err) {
       if (!(err instanceof NeedsWorkerError)) throw new McgError('INTERNAL', `math comparison failed: ${(err as Error).message}`, { cause: err });
-      guard ??= new WorkerGuard({ timeoutMs: options.timeoutMs, memoryLimitMb: options.memoryLimitMb });
-      result = await guard.run(gold, pred, compareOptions, signal);
+      guard ??= acquireSharedGuard(options.memoryLimitMb);
+      result = await guard.run(gold, pred, compareOptions, options.timeoutMs, signal);
       stats.inWorker++;
     }
     // Timeouts depend on machine load: not cached, so a retry can succeed.
@@ -135,7 +135,7 @@ export function createMathChecker(input: MathOptionsInput | MathOptions = {}): M
     async close() {
       const g = guard;
       guard = null;
-      if (g !== null) await g.close();
+      if (g !== null) releaseSharedGuard(g);
     },
   };
 }

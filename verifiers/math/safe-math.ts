@@ -3,7 +3,12 @@
 // matrix constructors or function definitions; parsed trees are checked against a whitelist of node
 // types and function names. Loaded only by the evaluation worker (mathjs stays off the host's fast path).
 
-import { all, create, type MathJsInstance, type MathNode as MjsNode } from 'mathjs';
+import { createRequire } from 'node:module';
+import type { MathJsInstance, MathNode as MjsNode } from 'mathjs';
+
+// The single-file bundle of the same mathjs version loads several times faster than its ~1000 ESM
+// modules, and a fresh worker pays that on every start (the first start and after each timeout).
+const { all, create } = createRequire(import.meta.url)('mathjs/lib/browser/math.js') as typeof import('mathjs');
 
 /** Functions an expression may call (the printer in `symbolic-env.ts` only emits these). */
 export const ALLOWED_FUNCTIONS = new Set([
@@ -43,7 +48,9 @@ export class UnsafeExpressionError extends Error {
  * digits (used for constants far outside double range, e.g. sqrt(2)/2004!).
  */
 export function createSafeMath(precision = 0): SafeMath {
-  const math = create(all, precision > 0 ? { number: 'BigNumber', precision } : {});
+  const math = create(all);
+  // Set after creation: the single-file bundle's create() ignores a config argument.
+  if (precision > 0) math.config({ number: 'BigNumber', precision });
   const parse = math.parse;
   const simplify = math.simplify;
   const refuse = (name: string) =>

@@ -227,7 +227,7 @@ function balancePrefix(t: string): string {
   return t;
 }
 
-const HAS_OPERATOR = /\d\s*[-+*/^]\s*[\d(\\.]|\\frac|\\sqrt|%|\)\s*\(|\d\s*\(/;
+const HAS_OPERATOR = /[\d)}]\s*[-+*/^]\s*[\d(\\.{]|\\frac|\\sqrt|%|\)\s*\(|\d\s*\(/;
 
 interface SideValue {
   text: string;

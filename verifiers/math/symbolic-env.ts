@@ -1,8 +1,9 @@
 // The expensive rungs, run only inside the guarded worker: mathjs simplify of the difference, evaluation at
 // random points drawn from the seeded Rng, and 64-digit BigNumber evaluation of constants that overflow
-// doubles. Imports the restricted mathjs instance, the AST and the core Rng.
+// doubles. Imports the restricted mathjs instance, the AST and the core Rng (from its own module rather
+// than the core barrel: every module a worker loads adds to its start-up time).
 
-import { Rng } from '../../src/core/index.js';
+import { Rng } from '../../src/core/rng.js';
 import { TooLargeError } from './exact-number.js';
 import { CONSTANTS, type MathNode } from './expr-parse.js';
 import type { CompareOptions, SymbolicEnv, SymbolicMode } from './answer-compare.js';

@@ -11,8 +11,6 @@ import type { CompareOptions, Comparison } from './answer-compare.js';
 import { WORKER_PROTOCOL, type WorkerRequest, type WorkerResponse } from './eval-worker.js';
 
 export interface GuardOptions {
-  /** Hard limit per comparison, measured from when the worker starts it (ms). */
-  timeoutMs: number;
   /** Heap limit of the worker (MB); a comparison that exhausts it returns `too_large`. Default 256. */
   memoryLimitMb?: number;
 }
@@ -22,6 +20,7 @@ const STARTUP_TIMEOUT_MS = 60_000;
 
 interface Task {
   req: WorkerRequest;
+  timeoutMs: number;
   resolve(c: Comparison): void;
   reject(e: unknown): void;
   signal: AbortSignal | undefined;
@@ -65,14 +64,15 @@ export class WorkerGuard {
   constructor(private readonly options: GuardOptions) {}
 
   /**
-   * Compares `gold` and `pred` in the worker. Resolves `timeout` when the worker overruns (the worker is
-   * then replaced), `too_large` when it runs out of memory; rejects with `ABORTED` if `signal` fires.
+   * Compares `gold` and `pred` in the worker, at most `timeoutMs` once started. Resolves `timeout` when the
+   * worker overruns (the worker is then replaced), `too_large` when it runs out of memory; rejects with
+   * `ABORTED` if `signal` fires.
    */
-  run(gold: string, pred: string, options: CompareOptions, signal?: AbortSignal): Promise<Comparison> {
+  run(gold: string, pred: string, options: CompareOptions, timeoutMs: number, signal?: AbortSignal): Promise<Comparison> {
     if (this.closed) return Promise.reject(new McgError('INTERNAL', 'the math evaluation worker is closed'));
     if (signal?.aborted) return Promise.reject(new McgError('ABORTED', 'the operation was aborted', { cause: signal.reason }));
     return new Promise<Comparison>((resolve, reject) => {
-      const task: Task = { req: { v: WORKER_PROTOCOL, id: this.nextId++, gold, pred, options }, resolve, reject, signal, onAbort: null };
+      const task: Task = { req: { v: WORKER_PROTOCOL, id: this.nextId++, gold, pred, options }, timeoutMs, resolve, reject, signal, onAbort: null };
       if (signal !== undefined) {
         task.onAbort = () => this.abortTask(task);
         signal.addEventListener('abort', task.onAbort, { once: true });
@@ -80,6 +80,11 @@ export class WorkerGuard {
       this.queue.push(task);
       this.pump();
     });
+  }
+
+  /** True once `close` ran. */
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   /** Terminates the worker; queued comparisons reject. */
@@ -138,7 +143,7 @@ export class WorkerGuard {
 
   private start(w: Worker, task: Task): void {
     w.postMessage(task.req);
-    this.timer = setTimeout(() => this.onTimeout(task), this.options.timeoutMs);
+    this.timer = setTimeout(() => this.onTimeout(task), task.timeoutMs);
   }
 
   private onMessage(w: Worker, msg: WorkerResponse): void {
@@ -163,7 +168,7 @@ export class WorkerGuard {
     this.timer = null;
     this.current = null;
     this.replaceWorker();
-    this.settle(task, () => task.resolve({ equal: false, reason: 'timeout', detail: `evaluation exceeded ${this.options.timeoutMs} ms` }));
+    this.settle(task, () => task.resolve({ equal: false, reason: 'timeout', detail: `evaluation exceeded ${task.timeoutMs} ms` }));
     this.pump();
   }
 
@@ -211,4 +216,57 @@ export class WorkerGuard {
     task.onAbort = null;
     fn();
   }
+}
+
+/** Idle time after the last checker releases a shared guard before its worker is terminated (ms). */
+const SHARED_IDLE_MS = 5000;
+
+interface SharedEntry {
+  guard: WorkerGuard;
+  users: number;
+  idle: NodeJS.Timeout | null;
+}
+
+const sharedGuards = new Map<number, SharedEntry>();
+
+/**
+ * A process-wide guard per heap limit, shared by all checkers (starting a worker loads mathjs, which costs
+ * far more than a comparison). Pair every call with `releaseSharedGuard`; the worker is terminated
+ * `SHARED_IDLE_MS` after the last release, and never keeps the process alive while idle.
+ */
+export function acquireSharedGuard(memoryLimitMb: number): WorkerGuard {
+  let e = sharedGuards.get(memoryLimitMb);
+  if (e === undefined || e.guard.isClosed) {
+    e = { guard: new WorkerGuard({ memoryLimitMb }), users: 0, idle: null };
+    sharedGuards.set(memoryLimitMb, e);
+  }
+  if (e.idle !== null) clearTimeout(e.idle);
+  e.idle = null;
+  e.users++;
+  return e.guard;
+}
+
+/** Releases a guard taken with `acquireSharedGuard`. */
+export function releaseSharedGuard(guard: WorkerGuard): void {
+  for (const [key, e] of sharedGuards) {
+    if (e.guard !== guard) continue;
+    e.users = Math.max(0, e.users - 1);
+    if (e.users === 0 && e.idle === null) {
+      e.idle = setTimeout(() => {
+        if (e.users > 0) return;
+        sharedGuards.delete(key);
+        void e.guard.close();
+      }, SHARED_IDLE_MS);
+      e.idle.unref();
+    }
+    return;
+  }
+}
+
+/** Terminates every shared worker now (tests, shutdown). */
+export async function closeSharedGuards(): Promise<void> {
+  const all = [...sharedGuards.values()];
+  sharedGuards.clear();
+  for (const e of all) if (e.idle !== null) clearTimeout(e.idle);
+  await Promise.all(all.map((e) => e.guard.close()));
 }

@@ -1,0 +1,95 @@
+// `mcts-gen verify math` end to end: a temp JSONL file in, one output line per non-blank input line,
+// bad lines reported as file:line on stderr while processing goes on, a summary on stderr.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { verifyMathCommand } from '../../../verifiers/math/command.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mcg-verify-math-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function io(stdinText?: string) {
+  const stdin = new PassThrough();
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  if (stdinText !== undefined) stdin.end(stdinText);
+  return { io: { stdin, stdout, stderr, cwd: dir }, out: () => out, err: () => err };
+}
+
+const lines = [
+  JSON.stringify({ gold: '\\frac{1}{2}', pred: 'So the answer is $0.5$.' }),
+  JSON.stringify({ gold: '2,125', pred: 'He pays 2,000 + 125 = <<2000+125=2125>>2125\n#### 2125', id: 'extra fields are ignored' }),
+  '',
+  '{"gold": "3", "pred": ',
+  JSON.stringify({ gold: 'x^2-1', pred: '\\boxed{(x-1)(x+1)}' }),
+  JSON.stringify({ gold: '7', pred: 'I do not know.' }),
+  JSON.stringify({ gold: '7', pred: '\\boxed{8}' }),
+  JSON.stringify({ pred: '\\boxed{8}' }),
+];
+
+describe('verifyMathCommand', () => {
+  it('writes one line per non-blank input line and goes on after a bad line', async () => {
+    const file = join(dir, 'pairs.jsonl');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const t = io();
+    const code = await verifyMathCommand(['--input', 'pairs.jsonl'], t.io);
+    expect(code).toBe(1); // one line was not JSON
+    const out = t.out().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(out.map((o) => [o.index, o.equal, o.kind, o.reason])).toEqual([
+      [0, true, 'pass', 'rational'],
+      [1, true, 'pass', 'exact'],
+      [2, false, 'error', 'parse_error'],
+      [3, true, 'pass', 'symbolic'],
+      [4, false, 'fail', 'no_answer'],
+      [5, false, 'fail', 'mismatch'],
+      [6, false, 'abstain', 'no_reference'],
+    ]);
+    expect(out[0]).toMatchObject({ extracted: '$0.5$', rule: 'answer-is' });
+    expect(out[1]).toMatchObject({ extracted: '2125', rule: 'gsm8k' });
+    expect(t.err()).toContain('pairs.jsonl:4: invalid JSON');
+    expect(t.err()).toContain('pairs.jsonl:8: no "gold" field');
+    expect(t.err()).toMatch(/7 line\(s\): pass 3, fail 2, error 1, abstain 1; reasons: .*parse_error 1/);
+  });
+
+  it('reads stdin with "-", writes --output, and honours --gold-field/--pred-field and option overrides', async () => {
+    const t = io(`${JSON.stringify({ answer: '28\\%', response: '\\boxed{0.28}' })}\n`);
+    const code = await verifyMathCommand(['--input', '-', '--output', 'out.jsonl', '--gold-field', 'answer', '--pred-field', 'response', '--percent', 'strip'], t.io);
+    expect(code).toBe(0);
+    expect(t.out()).toBe('');
+    const out = readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(out).toEqual([{ index: 0, equal: false, kind: 'fail', reason: 'mismatch', extracted: '0.28', rule: 'boxed' }]);
+  });
+
+  it('--tolerance changes the numeric rung', async () => {
+    const input = `${JSON.stringify({ gold: '\\frac{1}{3}', pred: '\\boxed{0.3333}' })}\n`;
+    const strict = io(input);
+    await verifyMathCommand(['-i', '-'], strict.io);
+    expect(JSON.parse(strict.out()).equal).toBe(false);
+    const loose = io(input);
+    await verifyMathCommand(['-i', '-', '--tolerance', '1e-3'], loose.io);
+    expect(JSON.parse(loose.out()).equal).toBe(true);
+  });
+
+  it('prints help, and rejects bad usage with exit code 2', async () => {
+    const help = io();
+    expect(await verifyMathCommand(['--help'], help.io)).toBe(0);
+    expect(help.out()).toContain('usage: mcts-gen verify math');
+    const missing = io();
+    expect(await verifyMathCommand([], missing.io)).toBe(2);
+    expect(missing.err()).toContain('--input is required');
+    const unknown = io();
+    expect(await verifyMathCommand(['--input', 'x', '--bogus'], unknown.io)).toBe(2);
+    const badValue = io();
+    expect(await verifyMathCommand(['--input', '-', '--tolerance', '5'], badValue.io)).toBe(2);
+    expect(badValue.err()).toContain('--tolerance must be a number in [0, 1], got 5');
+    const noFile = io();
+    expect(await verifyMathCommand(['--input', 'absent.jsonl'], noFile.io)).toBe(2);
+    expect(noFile.err()).toContain('absent.jsonl: no such file');
+  });
+});
