@@ -157,7 +157,7 @@ function failureOfGuarded(run: GuardedRun, phase: 'compile' | 'run'): ScriptOutc
 }
 
 /** Wraps one test script so anything it throws is handed to the harness inside the sandbox. */
-export function wrapTest(source: string): string {
+function wrapTest(source: string): string {
   const strict = /^(?:\s|\/\/[^\n]*\n|\/\*[\s\S]*?\*\/)*(['"])use strict\1/.test(source) ? "'use strict';" : '';
   return `${strict}try {\n${source}\n} catch (__mcgError) { ${TEST_FAILED_GLOBAL}(__mcgError); }\nvoid 0;`;
 }
