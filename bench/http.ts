@@ -2,7 +2,8 @@
 // answering every request after 50 ms: /v1/completions requests per second with 1, 8, 32 and 128
 // requests in flight, against the ideal (in flight / 50 ms), and against a bare node:http loop on the
 // same connections (no limiter, retries or validation) to show what the machine itself allows. The
-// server runs in a child process so it does not share the client's event loop. About 5 s per row.
+// server runs in a child process so it does not share the client's event loop. About 5 s per row
+// (each variant: the best of two alternating rounds of 1.25 s).
 // Run: npm run bench:http   (tsx bench/http.ts)
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -14,7 +15,9 @@ import { Rng, emptyUsage, generateArithProblems, type Policy } from '../src/inde
 
 const LATENCY_MS = 50;
 const IN_FLIGHT = [1, 8, 32, 128];
-const ROW_MS = 2500;
+/** Each variant is measured ROUNDS times per row, alternating, for ROUND_MS each; the best round counts. */
+const ROUND_MS = 1250;
+const ROUNDS = 2;
 const WARMUP_MS = 500;
 const WIDTH = 4;
 
@@ -105,10 +108,22 @@ async function main(): Promise<void> {
     const rows: string[][] = [];
     for (const inFlight of IN_FLIGHT) {
       const ideal = inFlight / (LATENCY_MS / 1000);
-      const client = await drive(policy, inFlight, ROW_MS, `row${inFlight}`);
-      const raw = await driveRaw(baseUrl, inFlight, ROW_MS);
-      const perSec = (client.done / client.elapsedMs) * 1000;
-      const rawPerSec = (raw.done / raw.elapsedMs) * 1000;
+      // Alternate the two and keep each one's best round: on a shared machine a load spike in one
+      // round should not decide the comparison.
+      type Round = { done: number; elapsedMs: number; cpuUs: number };
+      const rate = (r: Round): number => (r.done / r.elapsedMs) * 1000;
+      let client: Round | undefined;
+      let raw: Round | undefined;
+      for (let round = 0; round < ROUNDS; round++) {
+        const c = await drive(policy, inFlight, ROUND_MS, `row${inFlight}/${round}`);
+        if (client === undefined || rate(c) > rate(client)) client = c;
+        const r = await driveRaw(baseUrl, inFlight, ROUND_MS);
+        if (raw === undefined || rate(r) > rate(raw)) raw = r;
+      }
+      client = client!;
+      raw = raw!;
+      const perSec = rate(client);
+      const rawPerSec = rate(raw);
       rows.push([
         String(inFlight),
         ideal.toFixed(1),
@@ -123,7 +138,7 @@ async function main(): Promise<void> {
     const header = ['in flight', 'ideal/s', 'client/s', 'client/ideal', 'client cpu us/req', 'bare http/s', 'bare/ideal', 'bare cpu us/req'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const line = (cells: string[]): string => cells.map((c, i) => c.padStart(widths[i])).join('  ');
-    console.log(`bench:http — /v1/completions (n=${WIDTH}) against a loopback server answering after ${LATENCY_MS} ms; ${ROW_MS / 1000} s per measurement`);
+    console.log(`bench:http — /v1/completions (n=${WIDTH}) against a loopback server answering after ${LATENCY_MS} ms; best of ${ROUNDS} rounds of ${ROUND_MS / 1000} s each`);
     console.log('client = the openai policy (limiter, retries, zod validation, usage); bare http = node:http + JSON.parse on the same server; cpu = this process only');
     console.log(line(header));
     for (const r of rows) console.log(line(r));

@@ -36,6 +36,37 @@ interface Waiter {
 interface TokenEntry {
   at: number;
   tokens: number;
+  /** True while the entry is inside the window (counted in the running total). */
+  live: boolean;
+}
+
+/** A FIFO of timestamps-ordered items with O(1) amortised removal from the front. */
+class Window<T> {
+  private items: T[] = [];
+  private head = 0;
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  /** The i-th oldest item. */
+  at(i: number): T {
+    return this.items[this.head + i];
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  /** Removes the oldest item. */
+  shift(): T {
+    const item = this.items[this.head++];
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
 }
 
 /**
@@ -49,8 +80,9 @@ export class RequestLimiter {
   private readonly now: () => number;
   private inFlight = 0;
   private readonly queue: Waiter[] = [];
-  private readonly starts: number[] = [];
-  private readonly spent: TokenEntry[] = [];
+  // Only kept while the matching limit is set: with no limit nothing is recorded.
+  private readonly starts = new Window<number>();
+  private readonly spent = new Window<TokenEntry>();
   private spentTotal = 0;
   private pausedUntil = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -111,8 +143,15 @@ export class RequestLimiter {
    */
   acquire(estimatedTokens: number, signal: AbortSignal): Promise<Permit> {
     if (signal.aborted) return Promise.reject(abortedError('waiting for the rate limiter', signal));
+    const tokens = Math.max(0, Math.ceil(estimatedTokens));
+    // Fast path: nobody waiting and every limit holds now.
+    if (this.queue.length === 0 && this.inFlight < this.limits.maxConcurrency) {
+      const now = this.now();
+      this.prune(now);
+      if (this.readyAt(tokens, now) <= now) return Promise.resolve(this.grant(tokens, now));
+    }
     return new Promise<Permit>((resolve, reject) => {
-      const waiter: Waiter = { tokens: Math.max(0, Math.ceil(estimatedTokens)), resolve, reject, unsubscribe: () => undefined };
+      const waiter: Waiter = { tokens, resolve, reject, unsubscribe: () => undefined };
       waiter.unsubscribe = onAbort(signal, () => {
         const i = this.queue.indexOf(waiter);
         if (i >= 0) this.queue.splice(i, 1);
@@ -126,30 +165,62 @@ export class RequestLimiter {
 
   private prune(now: number): void {
     const from = now - this.limits.windowMs;
-    let drop = 0;
-    while (drop < this.starts.length && this.starts[drop] <= from) drop++;
-    if (drop > 0) this.starts.splice(0, drop);
-    drop = 0;
-    while (drop < this.spent.length && this.spent[drop].at <= from) this.spentTotal -= this.spent[drop++].tokens;
-    if (drop > 0) this.spent.splice(0, drop);
+    while (this.starts.size > 0 && this.starts.at(0) <= from) this.starts.shift();
+    while (this.spent.size > 0 && this.spent.at(0).at <= from) {
+      const entry = this.spent.shift();
+      entry.live = false;
+      this.spentTotal -= entry.tokens;
+    }
   }
 
   /** Earliest time (limiter clock) at which `tokens` more fit in the window. */
   private tokensReadyAt(tokens: number, now: number): number {
     const limit = this.limits.tokensPerWindow;
-    if (limit === null || this.spent.length === 0 || this.spentTotal + tokens <= limit) return now;
+    if (limit === null || this.spent.size === 0 || this.spentTotal + tokens <= limit) return now;
     let total = this.spentTotal;
-    for (const entry of this.spent) {
+    for (let i = 0; i < this.spent.size; i++) {
+      const entry = this.spent.at(i);
       total -= entry.tokens;
       if (total + tokens <= limit || total === 0) return entry.at + this.limits.windowMs;
     }
-    return this.spent[this.spent.length - 1].at + this.limits.windowMs;
+    return this.spent.at(this.spent.size - 1).at + this.limits.windowMs;
   }
 
   private requestsReadyAt(now: number): number {
     const limit = this.limits.requestsPerWindow;
-    if (limit === null || this.starts.length < limit) return now;
-    return this.starts[this.starts.length - limit] + this.limits.windowMs;
+    if (limit === null || this.starts.size < limit) return now;
+    return this.starts.at(this.starts.size - limit) + this.limits.windowMs;
+  }
+
+  /** When a request of `tokens` may start, given the pause and both windows (<= now: at once). */
+  private readyAt(tokens: number, now: number): number {
+    return Math.max(this.pausedUntil, this.requestsReadyAt(now), this.tokensReadyAt(tokens, now));
+  }
+
+  /** Counts a request as started now and returns its permit. */
+  private grant(tokens: number, now: number): Permit {
+    this.inFlight++;
+    if (this.limits.requestsPerWindow !== null) this.starts.push(now);
+    let entry: TokenEntry | undefined;
+    if (this.limits.tokensPerWindow !== null) {
+      entry = { at: now, tokens, live: true };
+      this.spent.push(entry);
+      this.spentTotal += tokens;
+    }
+    let released = false;
+    return {
+      release: (tokensUsed?: number) => {
+        if (released) return;
+        released = true;
+        if (entry !== undefined && tokensUsed !== undefined && Number.isFinite(tokensUsed) && tokensUsed >= 0) {
+          // Only an entry still in the window is in the running total.
+          if (entry.live) this.spentTotal += tokensUsed - entry.tokens;
+          entry.tokens = tokensUsed;
+        }
+        this.inFlight--;
+        this.pump();
+      },
+    };
   }
 
   private pump(): void {
@@ -162,7 +233,7 @@ export class RequestLimiter {
       const now = this.now();
       this.prune(now);
       const head = this.queue[0];
-      const readyAt = Math.max(this.pausedUntil, this.requestsReadyAt(now), this.tokensReadyAt(head.tokens, now));
+      const readyAt = this.readyAt(head.tokens, now);
       if (readyAt > now) {
         // Not a busy wait: one timer for the moment the head may start (a release or abort re-pumps).
         this.timer = setTimeout(() => this.pump(), Math.max(1, Math.ceil(readyAt - now)));
@@ -170,25 +241,7 @@ export class RequestLimiter {
       }
       this.queue.shift();
       head.unsubscribe();
-      this.inFlight++;
-      this.starts.push(now);
-      const entry: TokenEntry = { at: now, tokens: head.tokens };
-      this.spent.push(entry);
-      this.spentTotal += entry.tokens;
-      let released = false;
-      head.resolve({
-        release: (tokensUsed?: number) => {
-          if (released) return;
-          released = true;
-          if (tokensUsed !== undefined && Number.isFinite(tokensUsed) && tokensUsed >= 0) {
-            // Only adjust entries still in the window (an old one has already left the total).
-            if (this.spent.includes(entry)) this.spentTotal += tokensUsed - entry.tokens;
-            entry.tokens = tokensUsed;
-          }
-          this.inFlight--;
-          this.pump();
-        },
-      });
+      head.resolve(this.grant(head.tokens, now));
     }
   }
 }
