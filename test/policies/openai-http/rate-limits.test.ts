@@ -144,6 +144,33 @@ describe('RequestLimiter (hand-driven clock)', () => {
     expect(after).toBe(false);
   });
 
+  it('keeps exact counts over thousands of requests as old ones leave the window', async () => {
+    const clock = { t: 0 };
+    const l = limiter({ requestsPerWindow: 2500, tokensPerWindow: 10_000, windowMs: 1000 }, clock);
+    // 5000 requests of 2 tokens, one per ms: at any time the last 1000 ms hold 1000 starts and 2000 tokens.
+    for (let i = 0; i < 5000; i++) {
+      clock.t = i;
+      (await l.acquire(2, signal)).release(2);
+    }
+    // 1000 starts in the window: 1500 more fit, the 1501st does not.
+    for (let i = 0; i < 1500; i++) (await l.acquire(0, signal)).release(0);
+    let admitted = false;
+    void l.acquire(0, signal).then(() => (admitted = true));
+    await settle();
+    expect(admitted).toBe(false);
+    // Tokens: 2000 in the window, so 8000 more fit and 8001 do not.
+    const l2 = limiter({ tokensPerWindow: 10_000, windowMs: 1000 }, clock);
+    for (let i = 0; i < 3000; i++) {
+      clock.t = 10_000 + i;
+      (await l2.acquire(5, signal)).release(2);
+    }
+    (await l2.acquire(8000, signal)).release(8000);
+    let over = false;
+    void l2.acquire(1, signal).then(() => (over = true));
+    await settle();
+    expect(over).toBe(false);
+  });
+
   it('pauseUntil holds everyone back', async () => {
     const clock = { t: 0 };
     const l = limiter({}, clock);
