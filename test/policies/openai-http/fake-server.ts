@@ -18,7 +18,7 @@ import {
   type Problem,
   type WorkedSolution,
 } from '../../../src/index.js';
-import { isOnCorrectPath } from '../../../policies/index.js';
+import { isOnCorrectPath } from '../../../policies/scripted/index.js';
 
 /** A fault the server can play instead of (or on top of) a normal answer. */
 export type Fault =

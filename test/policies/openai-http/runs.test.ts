@@ -2,11 +2,13 @@
 // errors.jsonl line) with no duplicates and bounded retries, through random faults, with the PRM over
 // HTTP, and against a server that always fails; the API key never reaches files, errors or stderr.
 
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { main } from '../../../src/cli/cli.js';
 import { runToDirectory, type Problem } from '../../../src/index.js';
+import { captureIO } from '../../helpers/streams.js';
 import { FakeOpenAIServer, type Fault, type FakeServerOptions } from './fake-server.js';
 import { FAST, arithProblems, httpRegistry } from './helpers.js';
 
@@ -284,6 +286,42 @@ describe('the API key stays secret', () => {
     }
     // 401 is not retried: one request per problem attempt.
     expect(rejecting.requests.length).toBe(problems.length * 2);
+  });
+
+  it('through the CLI (built-in kinds): nothing printed or written holds the key, also when the server rejects it', async () => {
+    process.env.MCG_RUN_TEST_KEY = KEY;
+    const problems = arithProblems(4, 58);
+    const good = await startServer(problems, { apiKey: KEY, faultRate: 0.3, faultKinds: [{ kind: 'status', status: 500, echoAuth: true }] });
+    const rejecting = await startServer(problems, { apiKey: 'sk-the-right-one' });
+    const dir = mkdtempSync(join(tmpdir(), 'mcg-http-cli-'));
+    dirs.push(dir);
+    const problemsFile = join(dir, 'problems.jsonl');
+    writeFileSync(problemsFile, problems.map((p) => JSON.stringify({ id: p.id, prompt: p.prompt, answer: p.reference!.answer })).join('\n') + '\n');
+    for (const [name, server] of [['good', good], ['rejecting', rejecting]] as const) {
+      const configFile = join(dir, `${name}.json`);
+      writeFileSync(
+        configFile,
+        JSON.stringify({
+          budget: { simulations: 4 },
+          policy: { kind: 'openai', options: policyOptions(server, { apiKeyEnv: 'MCG_RUN_TEST_KEY' }) },
+          reward: null,
+          verifiers: { math: { kind: 'exact-answer' } },
+        }),
+      );
+      const io = captureIO(dir);
+      const outDir = join(dir, `out-${name}`);
+      // JSON progress for one run, the human-readable summary for the other.
+      const progress = name === 'good' ? ['--log-json'] : [];
+      const code = await main(['run', '--config', configFile, '--problems', problemsFile, '--out', outDir, '--workers', '0', '--max-failures', '100%', ...progress], io);
+      expect(code, io.err()).toBe(0);
+      expect(io.err().length).toBeGreaterThan(0);
+      expect(io.out() + io.err()).not.toContain(KEY);
+      const { errors } = expectAllAccountedFor(outDir, problems);
+      expect(errors.length).toBe(name === 'good' ? 0 : problems.length);
+      for (const f of allFiles(outDir)) expect(f.text, f.path).not.toContain(KEY);
+      expect(server.requests.length).toBeGreaterThan(0);
+      for (const r of server.requests) expect(r.headers.authorization).toBe(`Bearer ${KEY}`);
+    }
   });
 
   it('an unset key variable is a config error naming the variable', async () => {
