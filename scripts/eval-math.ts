@@ -256,6 +256,24 @@ export function evaluatePrmBench(rows: PrmBenchRow[]): PrmBenchResult {
   return res;
 }
 
+/** Step claims on GSM8K reference solutions (one step per line): how many correct steps get flagged. */
+export function evaluateGsm8kSteps(rows: Gsm8kRow[]): { steps: number; withClaims: number; flagged: number; examples: string[] } {
+  const out = { steps: 0, withClaims: 0, flagged: 0, examples: [] as string[] };
+  for (const row of rows) {
+    for (const line of row.answer.split('\n')) {
+      if (line.startsWith('####') || line.trim() === '') continue;
+      out.steps++;
+      const r = checkStepClaims(line);
+      if (r.verdict !== 'abstain') out.withClaims++;
+      if (r.verdict === 'fail') {
+        out.flagged++;
+        out.examples.push(`${r.claims.filter((c) => !c.holds).map((c) => c.text).join('; ')} in ${JSON.stringify(short(line, 110))}`);
+      }
+    }
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------------
 
 function pct(a: number, b: number): string {
@@ -281,6 +299,7 @@ async function main(): Promise<void> {
   if (have('hendrycks_math_equivalence_cases.jsonl')) results.push(await evaluateHendrycks(readJsonl('hendrycks_math_equivalence_cases.jsonl'), checker));
   let prm: PrmBenchResult | null = null;
   if (have('prmbench_subset400.jsonl')) prm = evaluatePrmBench(readJsonl('prmbench_subset400.jsonl'));
+  const gsmSteps = existsSync(dataPath('gsm8k_test.jsonl')) ? evaluateGsm8kSteps(readJsonl('gsm8k_test.jsonl')) : null;
   await checker.close();
 
   const lines: string[] = [];
@@ -296,6 +315,9 @@ async function main(): Promise<void> {
     lines.push(`| PRMBench step claims: false alarms on correct steps | ${prm.falseAlarms}/${prm.correctSteps} | ${pct(prm.falseAlarms, prm.correctSteps)} | - | reported |`);
     lines.push(`| PRMBench original (all-correct) steps flagged | ${prm.originalFlagged}/${prm.originalSteps} | ${pct(prm.originalFlagged, prm.originalSteps)} | - | reported |`);
   }
+  if (gsmSteps !== null) {
+    lines.push(`| GSM8K test reference steps flagged by step claims | ${gsmSteps.flagged}/${gsmSteps.steps} (${gsmSteps.withClaims} with claims) | ${pct(gsmSteps.flagged, gsmSteps.steps)} | - | reported |`);
+  }
   console.log(lines.join('\n'));
   for (const s of skipped) console.log(`skipped: ${s}`);
   for (const r of results) {
@@ -308,6 +330,10 @@ async function main(): Promise<void> {
     console.log(`steps with at least one arithmetic claim: ${prm.stepsWithClaims}`);
     for (const [cls, v] of Object.entries(prm.byClass)) console.log(`- ${cls}: caught ${v.caught}/${v.errors}`);
     for (const e of prm.examples) console.log(`- ${e}`);
+  }
+  if (gsmSteps !== null && gsmSteps.examples.length > 0) {
+    console.log(`\n## GSM8K test reference steps flagged`);
+    for (const e of gsmSteps.examples) console.log(`- ${e}`);
   }
   console.log(`\n(${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }

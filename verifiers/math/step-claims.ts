@@ -71,11 +71,11 @@ export function checkStepClaims(step: string, options: Partial<ClaimOptions> = {
 }
 
 /** Words that mark an equality as tested, supposed or refuted rather than claimed. */
-const HYPOTHETICAL = /\b(?:not|false|contradiction|contradicts|impossible|extraneous|plug|plugs|plugging|plugged|check|checking|test|testing|suppose|assume|whether|incorrect|wrong|mistake)\b|n't\b|\\neq?\b|≠/i;
+const HYPOTHETICAL = /\b(?:not|false|contradiction|contradicts|impossible|extraneous|plug|plugs|plugging|plugged|suppose|assume|whether|incorrect|wrong)\b|n't\b|\\neq?\b|≠/i;
 
 /** Sentences of a step: split after . ! ? before a capital, a math delimiter, or at line breaks. */
 function splitSentences(s: string): string[] {
-  return s.split(/(?<=[.!?])\s+(?=[A-Z$\\])|\n+/).filter((x) => x.trim() !== '');
+  return s.split(/(?<=[.!?])\s+(?=[A-Z$\\\d])|\n+/).filter((x) => x.trim() !== '');
 }
 
 /** Rewrites LaTeX and GSM8K habits into plain arithmetic the chain finder can read. */
@@ -93,14 +93,17 @@ function cleanStepText(s: string): string {
     .replace(/\\(?:approx|simeq)(?![a-zA-Z])|≈/g, '=')
     .replace(/(\d),(\d{3})(?![\d])/g, '$1$2')
     .replace(/(\d),(\d{3})(?![\d])/g, '$1$2')
-    .replace(/(\d)\s*[xX]\s*(?=\$?\s*\d)/g, '$1 * ')
+    // Mixed numbers "3 1/2" and space-grouped thousands "350 000" (GSM8K prose).
+    .replace(/(?<![\d./])(\d+) (\d+)\/(\d+)(?![\d/])/g, '($1+$2/$3)')
+    .replace(/(?<![\d.])(\d{1,3})((?: \d{3})+)(?![\d/]|\.\d)/g, (_m, head: string, rest: string) => head + rest.replace(/ /g, ''))
+    .replace(/(\d)\s*[xX]\s*(?=\$?\s*[\d.])/g, '$1 * ')
     .replace(/(\d)\s+times\s+(?=\d)/g, '$1 * ')
     // "210 + 91 is 301": a soft equality, claimed only when its left side computes something.
     .replace(/(\S)\s+(?:is|equals|makes|gives|is equal to)\s+(?=[-]?\s*\d)/g, '$1 ≐ ');
 }
 
 /** Characters an arithmetic side may contain (LaTeX fractions and roots included). */
-const SIDE_CHAR = /[0-9.+\-*/^()%\s{}\\a-z[\]]/;
+const SIDE_CHAR = /[0-9.+\-*/^()%!\s{}\\a-z[\]]/;
 
 /**
  * Splits the text at "=" signs into chains of candidate sides. The leftmost and rightmost sides are grown
@@ -159,6 +162,8 @@ function growLeft(s: string, eq: number): string {
       continue;
     }
     if (s[i] === '\\') break;
+    // A period followed by a space ends a sentence.
+    if (s[i] === '.' && /\s/.test(s[i + 1] ?? '')) break;
     i--;
   }
   const stop = s[i] ?? '';
@@ -171,10 +176,10 @@ function growLeft(s: string, eq: number): string {
   // Starting with an operator means the expression continues into a name ("x^2 =", "7m + 2 =", "f^{-1}(6) =");
   // a minus sign is a sign only after a word, punctuation or the start ("is -3 + 5 = 2").
   if (/^[+*/^_)}\]%]/.test(side)) return '';
-  if (side.startsWith('-')) {
-    const before = s.slice(0, i + 1).trimEnd();
-    if (/(?:^|[^A-Za-z])[A-Za-z]$|[\d)}\]]$/.test(before)) return '';
-  }
+  const before = s.slice(0, i + 1).trimEnd();
+  if (side.startsWith('-') && /[\d)}\]]$/.test(before)) return '';
+  // After a lone letter the side continues an expression: "x - 3 = 5", "23 slices x $4 = $92".
+  if (/(?:^|[^A-Za-z\\])[B-HJ-Zb-z]$/.test(before)) return '';
   // Drop unmatched opening text such as "(" of a sentence: keep the longest balanced suffix.
   return balanceSuffix(side);
 }
@@ -227,7 +232,7 @@ function balancePrefix(t: string): string {
   return t;
 }
 
-const HAS_OPERATOR = /[\d)}]\s*[-+*/^]\s*[\d(\\.{]|\\frac|\\sqrt|%|\)\s*\(|\d\s*\(/;
+const HAS_OPERATOR = /[\d)}]\s*[-+*/^]\s*[\d(\\.{]|\\frac|\\sqrt|%|\)\s*\(|\d\s*\(|[\d)]!/;
 
 interface SideValue {
   text: string;
@@ -238,6 +243,8 @@ interface SideValue {
   places: number | null;
   /** The leading literal when the side starts "N op ..." (running totals: "3 + 4 = 7 + 2 = 9"). */
   lead: SideValue | null;
+  /** For a side "N%": N itself (the percent read as a number), else null. */
+  pctNumber: ReturnType<typeof exactValue>;
 }
 
 function evaluateSide(text: string, opts: ClaimOptions): SideValue | null {
@@ -268,7 +275,15 @@ function evaluateSide(text: string, opts: ClaimOptions): SideValue | null {
   const places = dec === null ? (/^-?\d+$/.test(t) ? 0 : null) : dec[1].length;
   const leadMatch = /^(-?\d+(?:\.\d+)?)\s*[-+*/]/.exec(t);
   const lead = leadMatch === null ? null : evaluateSide(leadMatch[1], opts);
-  return { text: t, node, exact, float, places, lead };
+  let pctNumber: ReturnType<typeof exactValue> = null;
+  if (node.t === 'pct') {
+    try {
+      pctNumber = exactValue(node.arg, opts);
+    } catch {
+      pctNumber = null;
+    }
+  }
+  return { text: t, node, exact, float, places, lead, pctNumber };
 }
 
 function isNumeric(n: MathNode): boolean {
@@ -309,6 +324,9 @@ function percentToFraction(n: MathNode): MathNode {
 /** a equals b: exactly, or b is a's value rounded/truncated to b's decimal places, or within tolerance. */
 function sidesAgree(a: SideValue, b: SideValue, opts: ClaimOptions): boolean {
   if (a.exact !== null && b.exact !== null && a.exact.equals(b.exact)) return true;
+  // "18 / 450 * 100 = 4%": after "* 100" a percent is read as its number.
+  if (b.pctNumber !== null && a.exact !== null && b.pctNumber.equals(a.exact)) return true;
+  if (a.pctNumber !== null && b.exact !== null && a.pctNumber.equals(b.exact)) return true;
   const x = a.float;
   const y = b.float;
   if (x === null || y === null) return false;
@@ -332,8 +350,9 @@ function judgeClaim(parts: string[], opts: ClaimOptions, source: ArithmeticClaim
     const b = sides[i + 1];
     if (a === null || b === null) continue;
     if (!HAS_OPERATOR.test(a.text) && !HAS_OPERATOR.test(b.text)) continue;
-    // "53 is 5 + 3 ...": a soft equality needs a computation on its left.
-    if (soft[i] === true && !HAS_OPERATOR.test(a.text)) continue;
+    // "53 is 5 + 3 ...": a soft equality needs a computation on its left, and "2/5 is equal to 12.8
+    // hectares" / "40% is 240 students" name a part of a quantity rather than compute it.
+    if (soft[i] === true && (!HAS_OPERATOR.test(a.text) || /^\s*\d+\s*\/\s*\d+\s*$|^\s*[\d.]+\s*%\s*$/.test(a.text))) continue;
     let holds = sidesAgree(a, b, opts);
     // Running totals: "3 + 4 = 7 + 2 = 9" states 3 + 4 = 7, then 7 + 2 = 9.
     if (!holds && b.lead !== null && HAS_OPERATOR.test(b.text)) holds = sidesAgree(a, b.lead, opts);

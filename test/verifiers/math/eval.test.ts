@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   evaluateGsm8kGold,
   evaluateGsm8kSolutions,
+  evaluateGsm8kSteps,
   evaluateMath500,
   evaluateMathVerify,
   evaluatePrmBench,
@@ -47,6 +48,13 @@ describe('evaluation targets on public data', () => {
     const r = await evaluateGsm8kSolutions(readSharedJsonl('gsm8k_example_model_solutions.jsonl'), checker);
     expect(r.agree / r.total, r.disagreements.slice(0, 20).join('\n')).toBeGreaterThanOrEqual(0.99);
   }, 120_000);
+
+  it('step claims: GSM8K reference steps are almost never flagged (< 0.5 %)', () => {
+    if (!hasSharedData('gsm8k_test.jsonl')) return;
+    const r = evaluateGsm8kSteps(readSharedJsonl('gsm8k_test.jsonl'));
+    expect(r.withClaims / r.steps).toBeGreaterThan(0.8);
+    expect(r.flagged / r.steps, r.examples.join('\n')).toBeLessThan(0.005);
+  });
 
   it('PRMBench: catches some injected arithmetic errors and flags under 1 % of correct steps', () => {
     if (!hasSharedData('prmbench_subset400.jsonl')) return;

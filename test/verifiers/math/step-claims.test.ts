@@ -34,9 +34,19 @@ describe('checkStepClaims', () => {
       ['7 + 2 = 9', true],
     ]);
     expect(claimsOf('$x = 5+3 = 8$')).toEqual([['5+3 = 8', true]]);
-    expect(claimsOf('2 + 2 = 4 = 5')).toEqual([
-      ['2 + 2 = 4', true],
+    expect(claimsOf('2 + 2 = 4 = 5')).toEqual([['2 + 2 = 4', true]]);
+    expect(claimsOf('It checks out as $315(128) = 40320 = 8!$')).toEqual([
+      ['315(128) = 40320', true],
+      ['40320 = 8!', true],
     ]);
+  });
+
+  it('reads GSM8K prose habits: mixed numbers, spaced thousands, "x" and percents after "* 100"', () => {
+    expect(claimsOf('After Friday, he had 3 1/2 - 2 = 1 1/2 hours left.')).toEqual([['(3+1/2) - 2 = (1+1/2)', true]]);
+    expect(claimsOf('The total is $350 000 + $17500 = $367 500.')).toEqual([['350000 +  17500 = 367500', true]]);
+    expect(claimsOf('It is off by 4% because 18 / 450 x 100 = 4%')).toEqual([['18 / 450 * 100 = 4%', true]]);
+    expect(claimsOf('Tommy raised 23 slices x $4 = $92.')).toEqual([]);
+    expect(claimsOf('Since 2/5 is equal to 12.8 hectares, 1/5 is 6.4 hectares.')).toEqual([]);
   });
 
   it('checks GSM8K calculator annotations and does not count them twice', () => {
