@@ -40,6 +40,7 @@ Options:
   --cpu-time-ms <n>         CPU time per test script, ms (default 1000)
   --wall-time-ms <n>        wall-clock limit per line, ms (default 10000)
   --max-output-bytes <n>    console output kept per check (default 1024)
+  --max-code-chars <n>      longest program run (default 200000)
   --verbose                 add "detail" and "output" to each line
   --help, -h                show this help
 `;
@@ -87,6 +88,7 @@ export async function verifyCodeCommand(args: string[], io: CommandIo): Promise<
         'cpu-time-ms': { type: 'string' },
         'wall-time-ms': { type: 'string' },
         'max-output-bytes': { type: 'string' },
+        'max-code-chars': { type: 'string' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -113,6 +115,7 @@ export async function verifyCodeCommand(args: string[], io: CommandIo): Promise<
       cpuTimeMsPerTest: parseCount(values['cpu-time-ms'] as string | undefined, '--cpu-time-ms'),
       wallTimeMs: parseCount(values['wall-time-ms'] as string | undefined, '--wall-time-ms'),
       maxOutputBytes: parseCount(values['max-output-bytes'] as string | undefined, '--max-output-bytes'),
+      maxCodeChars: parseCount(values['max-code-chars'] as string | undefined, '--max-code-chars'),
     };
     optionsInput = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
     const parsed = codeVerifierOptionsSchema.safeParse(optionsInput);
@@ -123,6 +126,7 @@ export async function verifyCodeCommand(args: string[], io: CommandIo): Promise<
         cpuTimeMsPerTest: '--cpu-time-ms',
         wallTimeMs: '--wall-time-ms',
         maxOutputBytes: '--max-output-bytes',
+        maxCodeChars: '--max-code-chars',
       };
       const issue = parsed.error.issues[0];
       const key = String(issue.path[0]);
@@ -167,7 +171,14 @@ export async function verifyCodeCommand(args: string[], io: CommandIo): Promise<
   const abort = new AbortController();
   let fatal: unknown;
 
+  // A line longer than a program plus its tests may be is not even parsed (bounded time per line).
+  const maxLineChars = 2 * verifier.options.maxCodeChars + 100_000;
+
   const checkLine = async (line: string, lineNumber: number, index: number): Promise<OutputLine> => {
+    if (line.length > maxLineChars) {
+      io.stderr.write(`${label}:${lineNumber}: line of ${line.length} characters is longer than ${maxLineChars}; not checked\n`);
+      return { index, passed: false, kind: 'error', reason: 'too_large', tests: { passed: 0, total: 0 } };
+    }
     let row: unknown;
     try {
       row = JSON.parse(line);

@@ -25,8 +25,8 @@ export { findDeclaredName, toCodeTask } from './task-format.js';
 export type { CodeTask, CodeTaskFormat } from './task-format.js';
 export { buildVerdict, classifyFailure } from './verdict.js';
 export type { CodeVerdict } from './verdict.js';
-export { SandboxPool, resolveRunnerEntry } from './sandbox-pool.js';
-export type { SandboxJob, SandboxPoolOptions } from './sandbox-pool.js';
+export { SandboxPool, resolveRunnerEntry, runnerExecArgv } from './sandbox-pool.js';
+export type { RunnerLaunch, SandboxJob, SandboxPoolOptions } from './sandbox-pool.js';
 export type { RunResult, SandboxLimits, ScriptFailure, ScriptOutcome } from './protocol.js';
 
 /** The code verifier: a Verifier plus direct program checks and the pool's lifecycle. */

@@ -39,30 +39,43 @@ export interface SandboxPoolOptions {
   startTimeoutMs?: number;
 }
 
+/** How a runner is started: the built `.js` (confined reads) or the `.ts` source through tsx. */
+export type RunnerLaunch = { kind: 'js'; dir: string; isolatedVmDir: string } | { kind: 'ts'; tsxUrl: string };
+
 /**
- * How the runner entry is started: the built `.js` beside this file, or the `.ts` source through tsx.
- * Either way the runner runs under Node's permission model: no file writes, no child processes, and
- * (built runner) file reads only in its own folder and the isolated-vm package. Under tsx, reads are
- * open and worker threads allowed, because tsx resolves and compiles through a loader thread.
+ * Node flags of a runner process. Both kinds run under Node's permission model with no file writes.
+ * The built runner also gets no child processes and no worker threads, and may read only its own
+ * folder and the isolated-vm package. Under tsx (development and tests) reads are open and child
+ * processes and workers are allowed, because tsx compiles through esbuild's service process and a
+ * loader thread.
  */
-export function resolveRunnerEntry(): { file: string; execArgv: string[] } {
+export function runnerExecArgv(launch: RunnerLaunch): string[] {
   // isolated-vm requires --no-node-snapshot on Node 20+.
-  const confine = [
+  const base = [
     '--no-node-snapshot',
     '--experimental-permission',
     '--allow-addons',
     '--disable-warning=ExperimentalWarning',
     '--disable-warning=SecurityWarning',
   ];
+  if (launch.kind === 'js') {
+    return [...base, `--allow-fs-read=${launch.dir}${launch.dir.endsWith(sep) ? '' : sep}`, `--allow-fs-read=${launch.isolatedVmDir}${sep}`];
+  }
+  return [...base, '--allow-fs-read=*', '--allow-worker', '--allow-child-process', '--import', launch.tsxUrl];
+}
+
+/**
+ * The runner entry beside this file: `sandbox-runner.js` when built, else `sandbox-runner.ts` through
+ * tsx (with its disk cache off, since the runner may not write files). `env` is added to the runner's.
+ */
+export function resolveRunnerEntry(): { file: string; execArgv: string[]; env: Record<string, string> } {
   const require = createRequire(import.meta.url);
   const js = fileURLToPath(new URL('./sandbox-runner.js', import.meta.url));
   if (existsSync(js)) {
-    const ivmDir = dirname(require.resolve('isolated-vm/package.json'));
-    return { file: js, execArgv: [...confine, `--allow-fs-read=${dirname(js)}${sep}`, `--allow-fs-read=${ivmDir}${sep}`] };
+    return { file: js, execArgv: runnerExecArgv({ kind: 'js', dir: dirname(js), isolatedVmDir: dirname(require.resolve('isolated-vm/package.json')) }), env: {} };
   }
   const ts = fileURLToPath(new URL('./sandbox-runner.ts', import.meta.url));
-  const tsx = pathToFileURL(require.resolve('tsx')).href;
-  return { file: ts, execArgv: [...confine, '--allow-fs-read=*', '--allow-worker', '--import', tsx] };
+  return { file: ts, execArgv: runnerExecArgv({ kind: 'ts', tsxUrl: pathToFileURL(require.resolve('tsx')).href }), env: { TSX_DISABLE_CACHE: '1' } };
 }
 
 interface Pending {
@@ -235,8 +248,8 @@ export class SandboxPool {
   }
 
   private spawn(slot: Slot): void {
-    const { file, execArgv } = resolveRunnerEntry();
-    const child = fork(file, [], { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
+    const { file, execArgv, env } = resolveRunnerEntry();
+    const child = fork(file, [], { execArgv, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
     slot.child = child;
     slot.ready = false;
     slot.pid = child.pid;

@@ -87,6 +87,18 @@ describe('verify code command', () => {
     expect(unknown.err).toContain("Unknown option '--bogus'");
   });
 
+  it('does not parse an over-long line, and fails programs over --max-code-chars unrun', { timeout: 60_000 }, async () => {
+    const huge = JSON.stringify({ code: `const s = "${'x'.repeat(700_000)}";`, tests: 'console.assert(true)' });
+    const long = JSON.stringify({ code: `const s = "${'y'.repeat(2000)}";`, tests: 'console.assert(true)' });
+    writeFileSync(join(dir, 'huge.jsonl'), `${huge}\n${long}\n${HUMANEVAL_LINE}\n`);
+    const first = await runCommand(['--input', 'huge.jsonl']);
+    expect(first.code).toBe(0);
+    expect(parseLines(first.out).map((l) => `${l.kind}/${l.reason}`)).toEqual(['error/too_large', 'pass/pass', 'pass/pass']);
+    expect(first.err).toContain('huge.jsonl:1: line of 700');
+    const second = await runCommand(['--input', 'huge.jsonl', '--max-code-chars', '1000']);
+    expect(parseLines(second.out).map((l) => `${l.kind}/${l.reason}`)).toEqual(['error/too_large', 'fail/too_large', 'pass/pass']);
+  });
+
   it('returns 1 when the input file cannot be read', async () => {
     const { code, err } = await runCommand(['--input', 'missing.jsonl']);
     expect(code).toBe(1);

@@ -5,9 +5,10 @@
 import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createCodeVerifier, resolveRunnerEntry, type CodeVerdict } from '../../../verifiers/code/index.js';
+import { createCodeVerifier, resolveRunnerEntry, runnerExecArgv, type CodeVerdict } from '../../../verifiers/code/index.js';
 import { expectOrdinaryPass } from './sandbox-fixture.js';
 
 // One runner process, so every case runs where the previous one ran. CPU limit kept short; the wall
@@ -279,35 +280,47 @@ describe('security: a killed sandbox process', () => {
 });
 
 describe('security: the runner process itself', () => {
-  it('runs under Node flags that deny file writes and child processes', { timeout: 60_000 }, async () => {
-    const { execArgv } = resolveRunnerEntry();
-    expect(execArgv).toContain('--experimental-permission');
-    expect(execArgv.some((a) => a.startsWith('--allow-fs-write') || a === '--allow-child-process')).toBe(false);
-    // A probe started with the runner's flags tries what an escaped program would.
+  /** Starts `probe.mjs` (in a temp folder) with `execArgv` and returns what it reports. */
+  async function probe(execArgv: (dir: string) => string[], env: Record<string, string> = {}): Promise<{ report: Record<string, string>; wrote: boolean }> {
     const dir = mkdtempSync(join(tmpdir(), 'mcg-runner-perm-'));
     try {
-      const probe = join(dir, 'probe.mjs');
+      const file = join(dir, 'probe.mjs');
       const target = join(dir, 'written.txt');
       writeFileSync(
-        probe,
+        file,
         [
-          "import { writeFileSync } from 'node:fs';",
+          "import { writeFileSync, readFileSync } from 'node:fs';",
           "import { execFileSync } from 'node:child_process';",
           'const out = {};',
           `try { writeFileSync(${JSON.stringify(target)}, 'x'); out.write = 'allowed'; } catch (e) { out.write = e.code; }`,
           "try { execFileSync('true'); out.spawn = 'allowed'; } catch (e) { out.spawn = e.code; }",
+          "try { readFileSync('/etc/hostname'); out.readOutside = 'allowed'; } catch (e) { out.readOutside = e.code === 'ENOENT' ? 'allowed' : e.code; }",
           'process.send(out, () => process.exit(0));',
         ].join('\n'),
       );
-      const child = fork(probe, [], { execArgv, stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+      const child = fork(file, [], { execArgv: execArgv(dir), env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
       const report = await new Promise<Record<string, string>>((resolve, reject) => {
         child.once('message', (m) => resolve(m as Record<string, string>));
         child.once('exit', (code) => reject(new Error(`probe exited with ${code} before reporting`)));
       });
-      expect(report).toEqual({ write: 'ERR_ACCESS_DENIED', spawn: 'ERR_ACCESS_DENIED' });
-      expect(existsSync(target)).toBe(false);
+      return { report, wrote: existsSync(target) };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  it('the built runner may not write files, start processes or read outside its folders', { timeout: 60_000 }, async () => {
+    const isolatedVmDir = dirname(createRequire(import.meta.url).resolve('isolated-vm/package.json'));
+    const { report, wrote } = await probe((dir) => runnerExecArgv({ kind: 'js', dir, isolatedVmDir }));
+    expect(report).toEqual({ write: 'ERR_ACCESS_DENIED', spawn: 'ERR_ACCESS_DENIED', readOutside: 'ERR_ACCESS_DENIED' });
+    expect(wrote).toBe(false);
+  });
+
+  it('the runner started through tsx may not write files either', { timeout: 60_000 }, async () => {
+    const { execArgv, env } = resolveRunnerEntry();
+    expect(execArgv.some((a) => a.startsWith('--allow-fs-write'))).toBe(false);
+    const { report, wrote } = await probe(() => execArgv, env);
+    expect(report.write).toBe('ERR_ACCESS_DENIED');
+    expect(wrote).toBe(false);
   });
 });
