@@ -7,4 +7,4 @@ export { openaiReward, openaiRewardOptions, OpenAIRewardModel, clampScore, REWAR
 export { OpenAIHttpClient, redactSecret, trimBody, describeUrl, ERROR_BODY_CHARS, type HttpClientOptions, type PostOptions, type PostResult } from './http-client.js';
 export { clientOptionsShape, createHttpClient, baseUrlSchema, type ClientOptions } from './client-options.js';
 export { RequestLimiter, sharedLimiter, resetSharedLimiters, type RateLimits, type Permit } from './rate-limiter.js';
-export { computeBackoffMs, parseRetryAfterMs, isRetryableStatus, sleep, type BackoffOptions } from './backoff.js';
+export { computeBackoffMs, parseRetryAfterMs, isRetryableStatus, sleep, onAbort, type BackoffOptions } from './backoff.js';
