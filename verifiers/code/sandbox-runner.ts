@@ -25,6 +25,8 @@ const WATCHDOG_INTERVAL_MS = 5;
 const DISPOSE_GRACE_MS = 500;
 /** Longest error message kept per script, in characters. */
 const MAX_MESSAGE_CHARS = 300;
+/** Wall-clock timeout of a call to the harness control function (trusted code, microseconds normally), in ms. */
+const CONTROL_TIMEOUT_MS = 1000;
 
 type Control = ivm.Reference<(command: string) => string>;
 
@@ -227,18 +229,28 @@ async function runJob(job: RunJob): Promise<RunResult> {
     }
   };
 
+  /** Why the last failed control call failed (the session is gone after one). */
+  let controlFailure: GuardedRun = { status: 'disposed' };
+
   /** Calls the harness control function; undefined when the isolate failed meanwhile (session ended). */
   const control = async (command: string): Promise<string | undefined> => {
     const s = session as Session;
     let value: unknown;
     const run = await runGuarded(s.isolate, limits.cpuTimeMsPerTest, async () => {
-      value = await s.control.apply(undefined, [command], { timeout: remainingMs(deadline) });
+      value = await s.control.apply(undefined, [command], { timeout: CONTROL_TIMEOUT_MS });
     });
     if (run.status !== 'ok') {
+      controlFailure = run;
       endSession(true);
       return undefined;
     }
     return typeof value === 'string' ? value : '';
+  };
+
+  /** The outcome to report when a control call failed around a script. */
+  const controlOutcome = (when: string): ScriptOutcome => {
+    const outcome = failureOfGuarded(controlFailure, 'run');
+    return { ...outcome, message: `${outcome.message ?? ''} (${when})` };
   };
 
   const snapshot = async (): Promise<void> => {
@@ -277,7 +289,7 @@ async function runJob(job: RunJob): Promise<RunResult> {
   /** Compiles and runs one script in the session and classifies the outcome. */
   const runScript = async (source: string, filename: string, lineOffset: number): Promise<ScriptOutcome> => {
     const s = session as Session;
-    if ((await control('beginScript')) === undefined) return { ok: false, failure: 'crash', message: 'the sandbox failed before the script ran' };
+    if ((await control('beginScript')) === undefined) return controlOutcome('before the script ran');
     let script: ivm.Script | undefined;
     const compiled = await runGuarded(s.isolate, limits.cpuTimeMsPerTest, async () => {
       script = await s.isolate.compileScript(source, { filename, lineOffset });
@@ -299,7 +311,7 @@ async function runJob(job: RunJob): Promise<RunResult> {
     compiledScript.release();
     // The harness knows about assertion failures and the output limit, even when they were caught.
     const reported = await control('scriptResult');
-    if (reported === undefined) return { ok: false, failure: 'oom', message: 'the sandbox failed after the script ran (memory limit)' };
+    if (reported === undefined) return controlOutcome('after the script ran');
     const parsed = JSON.parse(reported) as { failure: string; message: string };
     await snapshot();
     const outcome: ScriptOutcome =
@@ -334,7 +346,7 @@ async function runJob(job: RunJob): Promise<RunResult> {
         }
       }
       if ((await control('beginTests')) === undefined) {
-        result.tests[i] = { ok: false, failure: 'crash', message: 'the sandbox failed before the test ran' };
+        result.tests[i] = controlOutcome('before the test ran');
         continue;
       }
       result.tests[i] = await runScript(wrapTest(job.tests[i]), `file:///test-${i}.js`, -1);
