@@ -54,7 +54,7 @@ export interface CompareOptions {
   maxAnswerChars: number;
   /** Random points of the symbolic rung. */
   symbolicPoints: number;
-  /** Difference trees up to this many nodes go through mathjs simplify before the random points. */
+  /** Difference trees up to this many nodes go through mathjs simplify when the random points do not show equality. */
   simplifyMaxNodes: number;
   /** Seed of the symbolic rung's random points (points also depend on the pair being compared). */
   seed: number;

@@ -75,35 +75,46 @@ interface Box {
   content: string;
 }
 
-/** Every \boxed / \fbox with its content, in text order (brace-balanced; `\boxed 5` too). */
+/**
+ * Every \boxed / \fbox with its content, in text order (brace-balanced; `\boxed 5` too). Braces are
+ * matched in one pass, so many unbalanced boxes cost linear time.
+ */
 function findBoxes(text: string): Box[] {
   const out: Box[] = [];
   const re = /\\(?:boxed|fbox)\b/g;
+  let closeOf: Int32Array | null = null;
   let m: RegExpExecArray | null;
   while ((m = re.exec(text)) !== null) {
     let i = m.index + m[0].length;
     while (text[i] === ' ') i++;
     if (text[i] === '{') {
-      let depth = 0;
-      let j = i;
-      for (; j < text.length; j++) {
-        const c = text[j];
-        if (c === '\\') {
-          j++;
-          continue;
-        }
-        if (c === '{') depth++;
-        else if (c === '}' && --depth === 0) break;
-      }
-      if (j >= text.length) continue; // unbalanced: not a box
+      closeOf ??= matchBraces(text);
+      const j = closeOf[i];
+      if (j < 0) continue; // unbalanced: not a box
       out.push({ start: m.index, end: j + 1, content: text.slice(i + 1, j) });
       re.lastIndex = j + 1;
     } else {
-      const word = /^[^\s$]+/.exec(text.slice(i));
+      const word = /^[^\s$]+/.exec(text.slice(i, i + 200));
       if (word !== null) out.push({ start: m.index, end: i + word[0].length, content: word[0] });
     }
   }
   return out;
+}
+
+/** For each "{" the index of its matching "}" (-1 when unmatched); escaped braces are skipped. */
+function matchBraces(text: string): Int32Array {
+  const closeOf = new Int32Array(text.length).fill(-1);
+  const stack: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (c === '{') stack.push(i);
+    else if (c === '}' && stack.length > 0) closeOf[stack.pop() as number] = i;
+  }
+  return closeOf;
 }
 
 /**
@@ -119,7 +130,7 @@ function extractBoxed(text: string): string | null {
   const picked = [boxes[boxes.length - 1]];
   for (let k = boxes.length - 2; k >= 0; k--) {
     const between = text.slice(boxes[k].end, picked[0].start);
-    if (!BOX_JOINER.test(between)) break;
+    if (between.length > 300 || !BOX_JOINER.test(between)) break;
     picked.unshift(boxes[k]);
   }
   return picked.map((b) => b.content.trim()).join(', ');
@@ -131,9 +142,15 @@ function extractGsm8k(text: string): string | null {
   return all[all.length - 1][1].trim();
 }
 
+/** Longest answer sentence examined (characters); a longer capture is cut (answers are short). */
+const SENTENCE_MAX_CHARS = 5000;
+
+/** How far from the end the weak rules (last-math, trailing math) look (characters). */
+const TAIL_CHARS = 20_000;
+
 /** Cleans a captured answer sentence: boxes, "The final answer is", "I hope it is correct", prose. */
 function cleanSentence(raw: string): string {
-  let s = raw.trim();
+  let s = raw.slice(0, SENTENCE_MAX_CHARS).trim();
   const boxed = extractBoxed(s);
   if (boxed !== null) return boxed;
   s = s.replace(/\s*I hope it is correct\.?\s*$/i, '');
@@ -183,7 +200,7 @@ function isBareExpression(s: string): boolean {
 }
 
 function hasProse(s: string): boolean {
-  const outside = s.replace(/\$[^$]*\$|\\\([\s\S]*?\\\)|\\text\s*\{[^{}]*\}/g, ' ');
+  const outside = s.slice(0, SENTENCE_MAX_CHARS).replace(/\$[^$]*\$|\\\([^\n]{0,2000}?\\\)|\\text\s*\{[^{}]*\}/g, ' ');
   const words = outside.match(/\b[A-Za-z]{2,}\b/g) ?? [];
   return words.filter((w) => !/^(and|or|pi|sqrt|frac|cdot|times)$/i.test(w)).length >= 2;
 }
@@ -239,14 +256,15 @@ function extractAnswerColon(text: string): string | null {
 }
 
 /** Math segments: $$...$$, \[...\], $...$ and \(...\) (inline ones on one line; escaped \$ is not a delimiter). */
-const MATH_SEGMENT = /\$\$([\s\S]*?)\$\$|\\\[([\s\S]*?)\\\]|(?<!\\)\$((?:[^$\n\\]|\\[^\n])*?)(?<!\\)\$|\\\(([^\n]*?)\\\)/g;
+const MATH_SEGMENT = /\$\$([\s\S]{0,4000}?)\$\$|\\\[([\s\S]{0,4000}?)\\\]|(?<!\\)\$((?:[^$\n\\]|\\[^\n]){0,2000}?)(?<!\\)\$|\\\(([^\n]{0,2000}?)\\\)/g;
 
 /** The last non-empty math segment of the text (for "... so $(7, 6)$."), with its end offset. */
 function lastMathSegment(text: string): { inner: string; end: number } | null {
+  const offset = Math.max(0, text.length - TAIL_CHARS);
   let last: { inner: string; end: number } | null = null;
-  for (const m of text.matchAll(MATH_SEGMENT)) {
+  for (const m of text.slice(offset).matchAll(MATH_SEGMENT)) {
     const inner = (m[1] ?? m[2] ?? m[3] ?? m[4] ?? '').trim();
-    if (inner !== '') last = { inner, end: (m.index ?? 0) + m[0].length };
+    if (inner !== '') last = { inner, end: offset + (m.index ?? 0) + m[0].length };
   }
   return last;
 }
@@ -257,7 +275,7 @@ function lastMath(text: string): string | null {
 
 /** A math segment that ends the text (only punctuation after it). */
 function trailingMath(text: string): string | null {
-  const t = text.replace(/[\s.,;!]*(<\|im_(?:start|end)\|>[\s\S]*)?$/, '');
+  const t = text.slice(-TAIL_CHARS).replace(/[\s.,;!]*(<\|im_(?:start|end)\|>[\s\S]*)?$/, '');
   let last: { inner: string; end: number } | null = null;
   for (const m of t.matchAll(MATH_SEGMENT)) {
     const inner = (m[1] ?? m[2] ?? m[3] ?? m[4] ?? '').trim();

@@ -39,7 +39,10 @@ export const mathOptionsSchema = z.strictObject({
   maxDepth: intIn(5, 10_000).default(100),
   /** Random points evaluated by the symbolic rung. */
   symbolicPoints: intIn(1, 256).default(8),
-  /** Difference trees up to this size go through mathjs simplify before the random points (0 = never). */
+  /**
+   * Difference trees up to this many nodes go through mathjs simplify when the random points do not show
+   * equality (0 = never; simplify is superlinear, so large trees would only burn the time limit).
+   */
   simplifyMaxNodes: intIn(0, 100_000).default(40),
   /** Verdicts cached per (gold, pred) pair (LRU); 0 disables the cache. */
   cacheSize: intIn(0, 10_000_000).default(10_000),

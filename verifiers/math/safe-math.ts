@@ -34,6 +34,8 @@ export interface SafeMath {
   simplify(node: MjsNode): MjsNode;
   /** Evaluates a checked node with a scope of variable values. */
   evaluate(node: MjsNode, scope: Record<string, number>): unknown;
+  /** Compiles a checked node once, for evaluation at many points. */
+  compile(node: MjsNode): (scope: Record<string, number>) => unknown;
   /** The instance's own numeric helpers (BigNumber-aware). */
   readonly math: MathJsInstance;
 }
@@ -73,6 +75,10 @@ export function createSafeMath(precision = 0): SafeMath {
     },
     evaluate(node: MjsNode, scope: Record<string, number>): unknown {
       return node.compile().evaluate({ ...scope });
+    },
+    compile(node: MjsNode): (scope: Record<string, number>) => unknown {
+      const code = node.compile();
+      return (scope) => code.evaluate({ ...scope });
     },
   };
 }

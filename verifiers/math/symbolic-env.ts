@@ -104,6 +104,72 @@ function closeValues(a: Value, b: Value, tol: number): boolean {
   return d <= tol * Math.max(magnitude(a), magnitude(b), 1e-6);
 }
 
+/**
+ * Evaluates both expressions at `opts.symbolicPoints` random points. `equal`: every valid point agrees
+ * (for proportional modes: one constant ratio, positive when asked); `different`: a point disagrees;
+ * `inconclusive`: fewer than 3 points were in both domains.
+ */
+function comparePoints(
+  m: SafeMath,
+  na: ReturnType<SafeMath['parse']>,
+  nb: ReturnType<SafeMath['parse']>,
+  vars: string[],
+  mode: SymbolicMode,
+  opts: CompareOptions,
+  pairKey: string,
+  allowComplex: boolean,
+): 'equal' | 'different' | 'inconclusive' {
+  const fa = m.compile(na);
+  const fb = m.compile(nb);
+  const rng = Rng.fromSeed(`math-verify/${opts.seed}`).split(pairKey);
+  const ratios: Value[] = [];
+  let valid = 0;
+  const wanted = opts.symbolicPoints;
+  for (let attempt = 0; attempt < wanted * 4 && valid < wanted; attempt++) {
+    const scope: Record<string, number> = {};
+    for (const v of vars) {
+      const u = 0.3 + 2.7 * rng.float();
+      // Every other attempt may use negative values, so |x| and x differ.
+      scope[v] = attempt % 2 === 1 && rng.chance(0.5) ? -u : u;
+    }
+    let va: Value | null;
+    let vb: Value | null;
+    try {
+      va = toValue(fa(scope));
+      vb = toValue(fb(scope));
+    } catch {
+      continue;
+    }
+    if (va === null || vb === null || !isFiniteValue(va) || !isFiniteValue(vb)) continue;
+    if (!allowComplex && (Math.abs(va.im) > 1e-12 * Math.max(1, Math.abs(va.re)) || Math.abs(vb.im) > 1e-12 * Math.max(1, Math.abs(vb.re)))) continue;
+    if (!allowComplex) {
+      va = { re: va.re, im: 0 };
+      vb = { re: vb.re, im: 0 };
+    }
+    valid++;
+    if (mode === 'equal') {
+      if (!closeValues(va, vb, opts.tolerance)) return 'different';
+      continue;
+    }
+    // Proportional: a = c * b with one constant c (c > 0 for inequalities).
+    const mb = magnitude(vb);
+    const ma = magnitude(va);
+    if (mb < 1e-9 || ma < 1e-9) {
+      if (mb < 1e-9 && ma < 1e-9) continue;
+      return 'different';
+    }
+    const denom = vb.re * vb.re + vb.im * vb.im;
+    ratios.push({ re: (va.re * vb.re + va.im * vb.im) / denom, im: (va.im * vb.re - va.re * vb.im) / denom });
+  }
+  if (valid < Math.min(3, wanted)) return 'inconclusive';
+  if (mode === 'equal') return 'equal';
+  if (ratios.length === 0) return 'inconclusive';
+  const c = ratios[0];
+  if (!ratios.every((r) => closeValues(r, c, Math.max(opts.tolerance, 1e-9)))) return 'different';
+  if (mode === 'positive-proportional' && !(Math.abs(c.im) < 1e-9 && c.re > 0)) return 'different';
+  return 'equal';
+}
+
 /** The mathjs-backed env (create once per worker; instances are not shared across threads). */
 export function createMathjsEnv(): SymbolicEnv {
   let plain: SafeMath | null = null;
@@ -124,73 +190,33 @@ export function createMathjsEnv(): SymbolicEnv {
         if (err instanceof UnprintableError) return false;
         throw err;
       }
-      const na = m.parse(sa);
-      const nb = m.parse(sb);
+      let na: ReturnType<SafeMath['parse']>;
+      let nb: ReturnType<SafeMath['parse']>;
+      try {
+        na = m.parse(sa);
+        nb = m.parse(sb);
+      } catch {
+        return false; // outside the whitelist: compared as different
+      }
       const allowComplex = /\bi\b/.test(sa) || /\bi\b/.test(sb);
 
-      // Rung 1: simplify the difference (small trees only: mathjs simplify is superlinear).
+      // Random points from the seeded Rng (same pair => same points) decide in ~0.2 ms; mathjs simplify of
+      // the difference (~10 ms even on small trees, superlinear beyond) runs only when they do not say
+      // "equal": it can still prove equality where doubles cancel badly or no point is in the domain.
+      const points = comparePoints(m, na, nb, [...names.values()], mode, opts, pairKey, allowComplex);
+      if (points === 'equal') return true;
       if (countNodes(a) + countNodes(b) + 1 <= opts.simplifyMaxNodes) {
         try {
           const diff = m.simplify(m.parse(`(${sa}) - (${sb})`));
           if (diff.type === 'ConstantNode') {
             const v = toValue((diff as unknown as { value: unknown }).value);
             if (v !== null && v.re === 0 && v.im === 0) return true;
-            if (mode === 'equal' && v !== null && isFiniteValue(v)) return false;
           }
         } catch {
-          // simplify can fail on valid input (unsupported rules); the random points still decide
+          // simplify can fail on valid input (unsupported rules): the points' answer stands
         }
       }
-
-      // Rung 2: random points from the seeded Rng (same pair => same points).
-      const rng = Rng.fromSeed(`math-verify/${opts.seed}`).split(pairKey);
-      const vars = [...names.values()];
-      const ratios: Value[] = [];
-      let valid = 0;
-      const wanted = opts.symbolicPoints;
-      for (let attempt = 0; attempt < wanted * 4 && valid < wanted; attempt++) {
-        const scope: Record<string, number> = {};
-        for (const v of vars) {
-          const u = 0.3 + 2.7 * rng.float();
-          // Every other attempt may use negative values, so |x| and x differ.
-          scope[v] = attempt % 2 === 1 && rng.chance(0.5) ? -u : u;
-        }
-        let va: Value | null;
-        let vb: Value | null;
-        try {
-          va = toValue(m.evaluate(na, scope));
-          vb = toValue(m.evaluate(nb, scope));
-        } catch {
-          continue;
-        }
-        if (va === null || vb === null || !isFiniteValue(va) || !isFiniteValue(vb)) continue;
-        if (!allowComplex && (Math.abs(va.im) > 1e-12 * Math.max(1, Math.abs(va.re)) || Math.abs(vb.im) > 1e-12 * Math.max(1, Math.abs(vb.re)))) continue;
-        if (!allowComplex) {
-          va = { re: va.re, im: 0 };
-          vb = { re: vb.re, im: 0 };
-        }
-        valid++;
-        if (mode === 'equal') {
-          if (!closeValues(va, vb, opts.tolerance)) return false;
-          continue;
-        }
-        // Proportional: a = c * b with one constant c (c > 0 for inequalities).
-        const mb = magnitude(vb);
-        const ma = magnitude(va);
-        if (mb < 1e-9 || ma < 1e-9) {
-          if (mb < 1e-9 && ma < 1e-9) continue;
-          return false;
-        }
-        const denom = vb.re * vb.re + vb.im * vb.im;
-        ratios.push({ re: (va.re * vb.re + va.im * vb.im) / denom, im: (va.im * vb.re - va.re * vb.im) / denom });
-      }
-      if (valid < Math.min(3, wanted)) return false;
-      if (mode === 'equal') return true;
-      if (ratios.length === 0) return false;
-      const c = ratios[0];
-      if (!ratios.every((r) => closeValues(r, c, Math.max(opts.tolerance, 1e-9)))) return false;
-      if (mode === 'positive-proportional') return Math.abs(c.im) < 1e-9 && c.re > 0;
-      return true;
+      return false;
     },
 
     compareHighPrecision(a: MathNode, b: MathNode, opts: CompareOptions): boolean {
@@ -205,8 +231,14 @@ export function createMathjsEnv(): SymbolicEnv {
         if (err instanceof UnprintableError) return false;
         throw err;
       }
-      const va = m.evaluate(m.parse(sa), {});
-      const vb = m.evaluate(m.parse(sb), {});
+      let va: unknown;
+      let vb: unknown;
+      try {
+        va = m.evaluate(m.parse(sa), {});
+        vb = m.evaluate(m.parse(sb), {});
+      } catch {
+        return false; // undefined value (e.g. a domain error): compared as different
+      }
       const math = m.math;
       const finite = (x: unknown) => {
         const v = toValue(x);

@@ -78,7 +78,7 @@ describe('mathVerifier.check', () => {
     const v = await makeVerifier({ timeoutMs: 10, simplifyMaxNodes: 100_000 });
     const terms = Array.from({ length: 20 }, (_, i) => `\\frac{${i + 1} x^{${(i + 1) % 7}}}{z+${i + 1}}`);
     const p = problem(terms.join('+'));
-    const verdict = await v.check(p, { problem: p, steps: [`\\boxed{${[...terms].reverse().join('+')}}`] }, ctx());
+    const verdict = await v.check(p, { problem: p, steps: [`\\boxed{${[...terms].reverse().join('+')}+x}`] }, ctx());
     expect(verdict).toMatchObject({ kind: 'error', reason: 'timeout' });
   }, 60_000);
 });
