@@ -17,3 +17,11 @@ export function countRoughTokens(text: string): number {
   const m = text.match(/[A-Za-z]+|\d|[^\sA-Za-z\d]/g);
   return m === null ? 0 : m.length;
 }
+
+/** The function a HumanEval-style prompt declares last (`const name = (` or `function name(`). */
+export function findDeclaredName(prompt: string): string | undefined {
+  const re = /\bfunction\s*\*?\s*([A-Za-z_$][\w$]*)\s*\(|\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*(?:async\s*)?(?:\(|function\b|[A-Za-z_$][\w$]*\s*=>)/g;
+  let name: string | undefined;
+  for (let m = re.exec(prompt); m !== null; m = re.exec(prompt)) name = m[1] ?? m[2];
+  return name;
+}

@@ -19,8 +19,8 @@ export interface Problem {
 export interface ProblemReference {
   /** Final answer (math), as written in the dataset. */
   answer?: string;
-  /** Test code (code problems). */
-  tests?: string;
+  /** Test code (code problems): one script, or a list of scripts each counted as one test. */
+  tests?: string | string[];
   /** Function under test (code problems). */
   entryPoint?: string;
   /** Code the solution continues (e.g. a HumanEval prompt with the function header). */
@@ -140,6 +140,8 @@ export interface Verdict {
   tests?: { passed: number; total: number };
   /** Short human-readable detail (an assertion message, a parse error). Truncated by the verifier. */
   detail?: string;
+  /** Output the checked program printed (code verifiers), head and tail, truncated by the verifier. */
+  output?: string;
 }
 
 /** Per-step verdict of a process verifier (e.g. arithmetic claims in each step). */

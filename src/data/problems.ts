@@ -6,6 +6,7 @@ import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { McgError } from '../core/errors.js';
 import { hashHex } from '../core/hash.js';
+import { findDeclaredName } from '../core/text.js';
 import type { Problem } from '../core/types.js';
 
 /** Longest input line accepted (characters). */
@@ -57,7 +58,8 @@ export function problemFromRow(row: unknown): ParsedLine {
   if (typeof r.test === 'string' && typeof r.prompt === 'string') {
     // HumanEval-X JS / MBJSP / MathQA-X: the prompt is code the solution continues.
     const id = str(r, 'task_id') ?? str(r, 'id');
-    const entryPoint = str(r, 'entry_point') ?? str(r, 'entryPoint');
+    // HumanEval-X rows name no entry point: it is the function the prompt declares.
+    const entryPoint = str(r, 'entry_point') ?? str(r, 'entryPoint') ?? findDeclaredName(r.prompt);
     problem = {
       id: id ?? `p-${hashHex(r.prompt, 12)}`,
       prompt: r.prompt,
@@ -92,7 +94,7 @@ export function problemFromRow(row: unknown): ParsedLine {
     const prompt = (typeof r.prompt === 'string' ? r.prompt : r.question) as string;
     const domain = str(r, 'domain') ?? (typeof r.tests === 'string' || Array.isArray(r.tests) ? 'code' : 'math');
     const answer = str(r, 'answer');
-    const tests = typeof r.tests === 'string' ? r.tests : Array.isArray(r.tests) ? (r.tests as unknown[]).map(String).join('\n') : undefined;
+    const tests = typeof r.tests === 'string' ? r.tests : Array.isArray(r.tests) ? (r.tests as unknown[]).map(String) : undefined;
     if (answer === undefined && tests === undefined) return { ok: false, reason: 'row has a prompt but neither "answer" nor "tests"' };
     problem = { id: str(r, 'id') ?? `p-${hashHex(prompt, 12)}`, prompt, domain, reference: {} };
     if (answer !== undefined) problem.reference!.answer = answer;

@@ -35,6 +35,7 @@ export const verdictSchema = z.object({
   answer: z.string().optional(),
   tests: z.object({ passed: z.number(), total: z.number() }).optional(),
   detail: z.string().optional(),
+  output: z.string().optional(),
 });
 
 const messageSchema = z.strictObject({ role: z.enum(['system', 'user', 'assistant']), content: z.string() });

@@ -20,15 +20,17 @@ function tmpFile(name: string, text: string): string {
 
 describe('reading problems as published', () => {
   it('native, GSM8K, MATH, HumanEval-X rows', () => {
-    const native = problemFromRow({ id: 'n1', prompt: 'What is 2+2?', answer: '4', extra: 1 });
-    expect(native).toEqual({ ok: true, problem: { id: 'n1', prompt: 'What is 2+2?', domain: 'math', reference: { answer: '4' } } });
+    const nat = problemFromRow({ id: 'n1', prompt: 'What is 2+2?', answer: '4', extra: 1 });
+    expect(nat).toEqual({ ok: true, problem: { id: 'n1', prompt: 'What is 2+2?', domain: 'math', reference: { answer: '4' } } });
     const gsm = problemFromRow({ question: 'Q?', answer: 'Work 2+2=<<2+2=4>>4\n#### 2,125' });
     expect(gsm.ok && gsm.problem.reference?.answer).toBe('2,125');
     expect(gsm.ok && gsm.problem.id).toMatch(/^gsm8k-[0-9a-f]{12}$/);
     const math = problemFromRow({ problem: 'P', solution: 'so \\boxed{\\frac{1}{2}} and \\boxed{\\left( 3, \\frac{\\pi}{2} \\right)}', unique_id: 'test/x/1.json' });
     expect(math.ok && math.problem).toMatchObject({ id: 'test/x/1.json', reference: { answer: '\\left( 3, \\frac{\\pi}{2} \\right)' } });
     const he = problemFromRow({ task_id: 'JavaScript/0', prompt: 'const f = () => {', test: 'console.assert(f())', canonical_solution: 'return 1}' });
-    expect(he.ok && he.problem).toMatchObject({ id: 'JavaScript/0', domain: 'code', reference: { tests: 'console.assert(f())', prefix: 'const f = () => {' } });
+    expect(he.ok && he.problem).toMatchObject({ id: 'JavaScript/0', domain: 'code', reference: { tests: 'console.assert(f())', prefix: 'const f = () => {', entryPoint: 'f' } });
+    const native = problemFromRow({ id: 'c1', prompt: 'Write add', tests: ['assert.equal(add(1, 2), 3)', 'assert.equal(add(0, 0), 0)'] });
+    expect(native.ok && native.problem).toMatchObject({ domain: 'code', reference: { tests: ['assert.equal(add(1, 2), 3)', 'assert.equal(add(0, 0), 0)'] } });
   });
 
   it('bad lines have a defined reason', () => {

@@ -1,7 +1,7 @@
 // Reads a code task row as published (native, HumanEval-X JavaScript, MBJSP) into a Problem and the
 // code to check. Pure; imports core types and errors only. Fields a row has beyond those read are ignored.
 
-import { McgError, type Problem } from '../../src/core/index.js';
+import { McgError, findDeclaredName, type Problem } from '../../src/core/index.js';
 
 export type CodeTaskFormat = 'native' | 'humaneval-x' | 'mbjsp';
 
@@ -29,13 +29,7 @@ function optionalString(row: Record<string, unknown>, key: string, where: string
   return value;
 }
 
-/** The function a HumanEval-style prompt declares last (`const name = (` or `function name(`). */
-export function findDeclaredName(prompt: string): string | undefined {
-  const re = /\bfunction\s*\*?\s*([A-Za-z_$][\w$]*)\s*\(|\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*(?:async\s*)?(?:\(|function\b|[A-Za-z_$][\w$]*\s*=>)/g;
-  let name: string | undefined;
-  for (let m = re.exec(prompt); m !== null; m = re.exec(prompt)) name = m[1] ?? m[2];
-  return name;
-}
+export { findDeclaredName };
 
 /**
  * Turns one input row into `{ problem, code }`:
