@@ -3,26 +3,13 @@
 // plain data (`WorkerRequest` in, `WorkerResponse` out); errors cross as `{ code, message }`. Core is
 // imported module by module, not through the barrel, to keep the worker's start-up short.
 
-import { isMainThread, parentPort } from 'node:worker_threads';
-import { toErrorData, type McgErrorData } from '../../src/core/errors.js';
-import { DEFAULT_COMPARE_OPTIONS, compareAnswersWith, type CompareOptions, type Comparison } from './answer-compare.js';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { toErrorData } from '../../src/core/errors.js';
+import { DEFAULT_COMPARE_OPTIONS, compareAnswersWith, type CompareOptions } from './answer-compare.js';
 import { createMathjsEnv } from './symbolic-env.js';
+import { WORKER_MARKER, WORKER_PROTOCOL, type WorkerRequest, type WorkerResponse } from './worker-protocol.js';
 
-/** Protocol version; bump when the message shapes change. */
-export const WORKER_PROTOCOL = 1;
-
-export interface WorkerRequest {
-  v: typeof WORKER_PROTOCOL;
-  id: number;
-  gold: string;
-  pred: string;
-  options: CompareOptions;
-}
-
-export type WorkerResponse =
-  | { v: typeof WORKER_PROTOCOL; id: number; result: Comparison }
-  | { v: typeof WORKER_PROTOCOL; id: number; error: McgErrorData }
-  | { v: typeof WORKER_PROTOCOL; ready: true };
+export type { WorkerRequest, WorkerResponse } from './worker-protocol.js';
 
 let env: ReturnType<typeof createMathjsEnv> | null = null;
 
@@ -44,7 +31,9 @@ function warmUp(): void {
 
 const WARM_UP_OPTIONS: CompareOptions = { ...DEFAULT_COMPARE_OPTIONS };
 
-if (!isMainThread && parentPort !== null) {
+// Serve only in a thread the guard started (other worker threads, e.g. a piscina pool importing the
+// plugin, must keep their parentPort to themselves).
+if (!isMainThread && parentPort !== null && (workerData as { marker?: unknown } | null)?.marker === WORKER_MARKER) {
   const port = parentPort;
   port.on('message', (req: WorkerRequest) => port.postMessage(handleRequest(req)));
   warmUp();

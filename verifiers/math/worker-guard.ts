@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { McgError } from '../../src/core/index.js';
 import type { CompareOptions, Comparison } from './answer-compare.js';
-import { WORKER_PROTOCOL, type WorkerRequest, type WorkerResponse } from './eval-worker.js';
+import { WORKER_MARKER, WORKER_PROTOCOL, type WorkerRequest, type WorkerResponse } from './worker-protocol.js';
 
 export interface GuardOptions {
   /** Heap limit of the worker (MB); a comparison that exhausts it returns `too_large`. Default 256. */
@@ -30,8 +30,9 @@ interface Task {
 /** How to start the worker: the compiled `.js` beside this file, or the `.ts` source through tsx. */
 function spawnWorker(memoryLimitMb: number): Worker {
   const resourceLimits = { maxOldGenerationSizeMb: memoryLimitMb };
+  const workerData = { marker: WORKER_MARKER };
   const jsUrl = new URL('./eval-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(jsUrl))) return new Worker(jsUrl, { resourceLimits });
+  if (existsSync(fileURLToPath(jsUrl))) return new Worker(jsUrl, { resourceLimits, workerData });
   const tsUrl = new URL('./eval-worker.ts', import.meta.url);
   if (!existsSync(fileURLToPath(tsUrl))) throw new McgError('PLUGIN_UNAVAILABLE', `math evaluation worker not found beside ${fileURLToPath(import.meta.url)}`);
   // Running from TypeScript sources: register tsx inside the worker, then load the entry.
@@ -43,7 +44,7 @@ function spawnWorker(memoryLimitMb: number): Worker {
     throw new McgError('PLUGIN_UNAVAILABLE', 'running the math verifier from TypeScript sources needs tsx (or build it with tsc)', { cause: err });
   }
   const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(tsUrl.href)}); });`;
-  return new Worker(code, { eval: true, resourceLimits });
+  return new Worker(code, { eval: true, resourceLimits, workerData });
 }
 
 /**

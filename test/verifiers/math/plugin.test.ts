@@ -1,8 +1,11 @@
 // The `math` verifier plugin: verdicts, usage, cancellation, options (strict schema with defaults) and
 // the registry path the search uses; plus the compiled worker entry in dist/ when it has been built.
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PluginRegistry, Rng, emptyUsage, isMcgError, type CallContext, type Problem, type Verifier } from '../../../src/core/index.js';
 import { checkAnswer, closeMathWorkers, compareAnswers, mathStepReward, mathVerifier } from '../../../verifiers/math/index.js';
@@ -124,6 +127,41 @@ describe('pure helpers', () => {
     expect(await checkAnswer('#### 18', 'She makes 9 * 2 = $18.\nA: 18')).toMatchObject({ equal: true, rule: 'answer-colon', extracted: '18' });
     expect(await checkAnswer('3', 'so 3', { extraction: { lastNumberFallback: true } })).toMatchObject({ equal: true, rule: 'last-number' });
   });
+});
+
+describe('isolation', () => {
+  it('importing the plugin and checking cheap pairs never loads mathjs on the host', () => {
+    const script = [
+      `const m = await import(${JSON.stringify(pathToFileURL(resolve(repoRoot, 'verifiers/math/index.ts')).href)});`,
+      `const r = await m.compareAnswers('\\\\frac{1}{2}', '0.5');`,
+      `const { createRequire } = await import('node:module');`,
+      `const loaded = Object.keys(createRequire(import.meta.url).cache).filter((k) => k.includes('mathjs'));`,
+      `console.log(JSON.stringify({ equal: r.equal, loaded }));`,
+      `await m.closeMathWorkers();`,
+    ].join('\n');
+    const out = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: repoRoot, encoding: 'utf8' });
+    expect(out.stderr).toBe('');
+    expect(JSON.parse(out.stdout.trim())).toEqual({ equal: true, loaded: [] });
+  }, 60_000);
+
+  it('the worker entry stays silent in a worker thread the guard did not start (e.g. a piscina pool)', async () => {
+    const api = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+    const entry = pathToFileURL(resolve(repoRoot, 'verifiers/math/eval-worker.ts')).href;
+    const code = `const { parentPort } = require('node:worker_threads');
+      import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })
+        .then(() => setTimeout(() => parentPort.postMessage('done'), 50));`;
+    const w = new Worker(code, { eval: true, workerData: { unrelated: true } });
+    const messages: unknown[] = [];
+    await new Promise<void>((res, rej) => {
+      w.on('message', (msg) => {
+        messages.push(msg);
+        if (msg === 'done') res();
+      });
+      w.on('error', rej);
+    });
+    await w.terminate();
+    expect(messages).toEqual(['done']);
+  }, 60_000);
 });
 
 describe('compiled package', () => {
