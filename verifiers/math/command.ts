@@ -116,7 +116,7 @@ export async function verifyMathCommand(args: string[], io: CommandIo): Promise<
     checker = createMathChecker(parseMathOptions(options, '@'));
   } catch (err) {
     if (isMcgError(err, 'CONFIG_INVALID')) {
-      const message = err.message.replace(/@\.([\w.]+?)(\.\d+)?(?= )/g, (_m, key: string, idx: string | undefined) => `${FLAG_OF[key] ?? key}${idx ?? ''}`);
+      const message = err.message.replace(/@\.([\w.]+?)(\[\d+\]|\.\d+)?(?= )/g, (_m, key: string, idx: string | undefined) => `${FLAG_OF[key] ?? key}${idx ?? ''}`);
       io.stderr.write(`verify math: ${message}\n`);
       return 2;
     }

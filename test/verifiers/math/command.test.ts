@@ -88,6 +88,9 @@ describe('verifyMathCommand', () => {
     const badValue = io();
     expect(await verifyMathCommand(['--input', '-', '--tolerance', '5'], badValue.io)).toBe(2);
     expect(badValue.err()).toContain('--tolerance must be a number in [0, 1], got 5');
+    const badRule = io();
+    expect(await verifyMathCommand(['--input', '-', '--priority', 'boxd'], badRule.io)).toBe(2);
+    expect(badRule.err()).toContain('--priority[0] must be one of "boxed"');
     const noFile = io();
     expect(await verifyMathCommand(['--input', 'absent.jsonl'], noFile.io)).toBe(2);
     expect(noFile.err()).toContain('absent.jsonl: no such file');
