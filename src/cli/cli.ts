@@ -375,10 +375,8 @@ async function verifyCommand(args: string[], io: CliIO): Promise<number> {
   }
   try {
     // The verifiers are a public entry of their own (mcts-gen/verifiers); load only the one asked for.
-    const mathModule: string = '../../verifiers/math/command.js';
-    const codeModule: string = '../../verifiers/code/command.js';
-    if (kind === 'math') return await (await import(mathModule)).verifyMathCommand(rest, io);
-    if (kind === 'code') return await (await import(codeModule)).verifyCodeCommand(rest, io);
+    if (kind === 'math') return await (await import('../../verifiers/math/command.js')).verifyMathCommand(rest, io);
+    if (kind === 'code') return await (await import('../../verifiers/code/command.js')).verifyCodeCommand(rest, io);
   } catch (err) {
     return fail(io, err);
   }

@@ -146,7 +146,7 @@ export const configSchema = z.strictObject({
   pluginModules: z.array(z.string().min(1)).default([]),
   /** Verifier per problem domain. */
   verifiers: z.record(z.string(), pluginSpecSchema).default(() => ({
-    math: { kind: 'exact-answer', options: {} },
+    math: { kind: 'math', options: {} },
     code: { kind: 'code', options: {} },
   })),
   /** Step delimiter used to join steps into completions in records. */
