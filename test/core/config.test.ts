@@ -88,7 +88,7 @@ describe('config', () => {
     );
     await expect(registry.create('policy', { kind: 'gpt' }, env)).rejects.toMatchObject({
       code: 'PLUGIN_UNAVAILABLE',
-      message: expect.stringContaining('policy.kind "gpt" is not a known policy kind (known: scripted'),
+      message: 'policy.kind "gpt" is not a known policy kind (known: onnx, openai, scripted)',
     });
   });
 });
