@@ -16,6 +16,8 @@ import {
   type Rng,
   type StepCandidate,
   type Trajectory,
+  DEFAULT_FINAL_PATTERN,
+  regexSource,
 } from '../../src/core/index.js';
 import { OnnxDecoder, newMeter, type CallMeter, type GenerateSettings, type RowResult } from './decoder.js';
 import { PrefixKvCache, type KvCacheStats } from './kv-cache.js';
@@ -25,19 +27,7 @@ import { DEFAULT_PROMPT_TEMPLATE, renderTrajectory, resolvePromptFormat, type Pr
 import { analyzeSignature, createSession, loadOrt, sessionOptionsShape, type OrtSession } from './session.js';
 
 /** Default final-answer marker: a `\boxed{`, "The answer is" or a GSM8K-style `####` (same as the openai policy). */
-export const DEFAULT_FINAL_PATTERN = String.raw`\\boxed\{|The answer is|####`;
-
-export const regexSource = z.string({ error: 'must be a regular expression (a string)' }).refine(
-  (s) => {
-    try {
-      new RegExp(s);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { error: 'must be a valid regular expression' },
-);
+export { DEFAULT_FINAL_PATTERN };
 
 /** Prompt options shared by the policy and the reward models. */
 export const promptOptionsShape = {
@@ -73,7 +63,7 @@ export const onnxPolicyOptions = z.strictObject({
   /** Drop tokens below minP x the top probability; 0 = off. */
   minP: numberIn(0, 1).default(0),
   /** A step matching this regular expression is final (`ending: 'final'`); EOS is always final. */
-  finalPattern: regexSource.default(DEFAULT_FINAL_PATTERN),
+  finalPattern: regexSource().default(DEFAULT_FINAL_PATTERN),
   /** Continue from cached prefix states (KV) instead of re-encoding each node's whole prefix. */
   kvReuse: z.boolean().default(true),
   /** Memory bound of the prefix cache, in MB (least recently used states are evicted first). */

@@ -15,6 +15,8 @@ import {
   type StepCandidate,
   type StepEnding,
   type Trajectory,
+  DEFAULT_FINAL_PATTERN,
+  regexSource,
 } from '../../src/core/index.js';
 import { onAbort } from './backoff.js';
 import { clientOptionsShape, createHttpClient } from './client-options.js';
@@ -22,19 +24,7 @@ import type { OpenAIHttpClient } from './http-client.js';
 import { chatResponseSchema, completionResponseSchema, orderByIndex, type UsageBody } from './response-schemas.js';
 
 /** Default final-answer marker: a `\boxed{`, "The answer is" or a GSM8K-style `####`. */
-export const DEFAULT_FINAL_PATTERN = String.raw`\\boxed\{|The answer is|####`;
-
-const regexSource = z.string({ error: 'must be a regular expression (a string)' }).refine(
-  (s) => {
-    try {
-      new RegExp(s);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { error: 'must be a valid regular expression' },
-);
+export { DEFAULT_FINAL_PATTERN };
 
 export const openaiPolicyOptions = z.strictObject({
   ...clientOptionsShape,
@@ -64,7 +54,7 @@ export const openaiPolicyOptions = z.strictObject({
   /** Ask for token logprobs (PUCT priors: the sum over the step's tokens); NaN when the server sends none. */
   logprobs: z.boolean().default(true),
   /** A step matching this regular expression is final (its ending becomes `final`). */
-  finalPattern: regexSource.default(DEFAULT_FINAL_PATTERN),
+  finalPattern: regexSource().default(DEFAULT_FINAL_PATTERN),
   /**
    * How a `finish_reason: "stop"` is read when the server does not say what stopped it (no vLLM
    * `stop_reason`, no SGLang `matched_stop`, e.g. OpenAI): as a step delimiter, or as the end.

@@ -27,6 +27,24 @@ export function oneOf<const T extends readonly [string, ...string[]]>(values: T)
   return z.enum(values, { error: `must be one of ${values.map((v) => `"${v}"`).join(', ')}` });
 }
 
+/** A step containing this (a boxed answer, "The answer is", "####") ends a model's solution. */
+export const DEFAULT_FINAL_PATTERN = String.raw`\\boxed\{|The answer is|####`;
+
+/** A string that compiles as a regular expression. */
+export function regexSource() {
+  return z.string({ error: 'must be a regular expression (a string)' }).refine(
+    (s) => {
+      try {
+        new RegExp(s);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { error: 'must be a valid regular expression' },
+  );
+}
+
 export const pluginSpecSchema = z.strictObject({
   kind: z.string({ error: 'must be a plugin kind (a string)' }).min(1, { error: 'must be a plugin kind (a string)' }),
   options: z.record(z.string(), z.unknown()).default({}),

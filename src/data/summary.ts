@@ -5,6 +5,7 @@
 import type { Config } from '../core/config.js';
 import { addUsage, emptyUsage, type Usage } from '../core/types.js';
 import { addFilterCounts, emptyFilterCounts, type FilterCounts } from './extract.js';
+import type { ProblemStats } from './outcome.js';
 import { SCHEMA } from './records.js';
 
 /** One committed problem, as the ledger stores it. */
@@ -15,15 +16,8 @@ export interface LedgerEntry {
   /** File sizes (bytes) after this problem's records were written. */
   offsets: Record<string, number>;
   records: { traces: number; pairs: number; steps: number; trees: number };
-  stats?: {
-    algorithm: string;
-    success: boolean;
-    solved: boolean;
-    usage: Usage;
-    simulations: number;
-    nodes: number;
-    stoppedBy: string;
-  };
+  /** The problem's figures, without its wall time (which would make the ledger differ between runs). */
+  stats?: Omit<ProblemStats, 'wallMs'>;
   filters?: { traces: FilterCounts; pairs: FilterCounts; steps: FilterCounts };
   error?: { code: string; message: string };
 }
