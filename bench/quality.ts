@@ -30,7 +30,6 @@ const base: ConfigInput = {
   seed: Number(values.seed),
   policy: { kind: 'scripted', options: { errorRate: 0.3 } },
   reward: { kind: 'scripted', options: { accuracy: 0.8 } },
-  verifiers: { math: { kind: 'exact-answer' } },
 };
 const variants: Variant[] = [
   { name: 'greedy', config: { algorithm: 'greedy' } },
