@@ -200,26 +200,12 @@ export class OpenAIPolicy implements Policy {
     const estimatedTokens = countRoughTokens(promptText) + (body.max_tokens as number) * n;
     const common = { signal: ctx.signal, rng: ctx.rng.split('http-backoff'), estimatedTokens };
     if (this.options.endpoint === 'completions') {
-      const r = await this.client.post('/completions', body, completionResponseSchema, {
-        ...common,
-        check: (d) => {
-          const ordered = orderByIndex(d.choices, n, 'choices');
-          return typeof ordered === 'string' ? ordered : undefined;
-        },
-        tokensUsed: (d) => d.usage?.total_tokens,
-      });
+      const r = await this.client.post('/completions', body, completionResponseSchema, { ...common, ...choiceChecks(n) });
       const ordered = orderByIndex(r.data.choices, n, 'choices') as typeof r.data.choices;
       const choices = ordered.map((c) => ({ text: c.text, finishReason: c.finish_reason, stopMatch: stopMatchOf(c), tokenLogprobs: c.logprobs?.token_logprobs }));
       return { choices, usage: r.data.usage, promptText, requestMs: r.requestMs };
     }
-    const r = await this.client.post('/chat/completions', body, chatResponseSchema, {
-      ...common,
-      check: (d) => {
-        const ordered = orderByIndex(d.choices, n, 'choices');
-        return typeof ordered === 'string' ? ordered : undefined;
-      },
-      tokensUsed: (d) => d.usage?.total_tokens,
-    });
+    const r = await this.client.post('/chat/completions', body, chatResponseSchema, { ...common, ...choiceChecks(n) });
     const ordered = orderByIndex(r.data.choices, n, 'choices') as typeof r.data.choices;
     const choices = ordered.map((c) => ({
       text: c.message.content ?? '',
@@ -317,4 +303,15 @@ export class OpenAIPolicy implements Policy {
     }
     return out;
   }
+}
+
+/** Response checks shared by both endpoints: exactly `n` choices, and the token count the server reports. */
+function choiceChecks(n: number) {
+  return {
+    check: (d: { choices: { index: number }[] }): string | undefined => {
+      const ordered = orderByIndex(d.choices, n, 'choices');
+      return typeof ordered === 'string' ? ordered : undefined;
+    },
+    tokensUsed: (d: { usage?: { total_tokens?: number } | null }): number | undefined => d.usage?.total_tokens,
+  };
 }

@@ -58,6 +58,17 @@ export function printForMathjs(n: MathNode, names: Map<string, string>): string 
   }
 }
 
+/** Both sides in mathjs syntax with one shared variable naming; undefined when either cannot be printed. */
+function printPair(a: MathNode, b: MathNode): { sa: string; sb: string; names: Map<string, string> } | undefined {
+  const names = new Map<string, string>();
+  try {
+    return { sa: printForMathjs(a, names), sb: printForMathjs(b, names), names };
+  } catch (err) {
+    if (err instanceof UnprintableError) return undefined;
+    throw err;
+  }
+}
+
 function countNodes(n: MathNode): number {
   switch (n.t) {
     case 'neg':
@@ -180,16 +191,9 @@ export function createMathjsEnv(): SymbolicEnv {
   return {
     compareSymbolic(a: MathNode, b: MathNode, mode: SymbolicMode, opts: CompareOptions, pairKey: string): boolean {
       const m = getPlain();
-      const names = new Map<string, string>();
-      let sa: string;
-      let sb: string;
-      try {
-        sa = printForMathjs(a, names);
-        sb = printForMathjs(b, names);
-      } catch (err) {
-        if (err instanceof UnprintableError) return false;
-        throw err;
-      }
+      const printed = printPair(a, b);
+      if (printed === undefined) return false;
+      const { sa, sb, names } = printed;
       let na: ReturnType<SafeMath['parse']>;
       let nb: ReturnType<SafeMath['parse']>;
       try {
@@ -221,16 +225,9 @@ export function createMathjsEnv(): SymbolicEnv {
 
     compareHighPrecision(a: MathNode, b: MathNode, opts: CompareOptions): boolean {
       const m = getBig();
-      const names = new Map<string, string>();
-      let sa: string;
-      let sb: string;
-      try {
-        sa = printForMathjs(a, names);
-        sb = printForMathjs(b, names);
-      } catch (err) {
-        if (err instanceof UnprintableError) return false;
-        throw err;
-      }
+      const printed = printPair(a, b);
+      if (printed === undefined) return false;
+      const { sa, sb } = printed;
       let va: unknown;
       let vb: unknown;
       try {
