@@ -5,13 +5,6 @@ export function normalizeStepText(text: string): string {
   return text.trim().replace(/\s+/g, ' ');
 }
 
-/** Head and tail of a long string, with the number of characters dropped in between. */
-export function truncateMiddle(text: string, maxChars: number): string {
-  if (text.length <= maxChars) return text;
-  const half = Math.max(1, Math.floor((maxChars - 40) / 2));
-  return `${text.slice(0, half)}\n...[${text.length - 2 * half} chars omitted]...\n${text.slice(-half)}`;
-}
-
 /** Rough token count for text with no tokenizer at hand: words, numbers and punctuation marks. */
 export function countRoughTokens(text: string): number {
   const m = text.match(/[A-Za-z]+|\d|[^\sA-Za-z\d]/g);

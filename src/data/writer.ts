@@ -3,7 +3,7 @@
 // line); `resume` truncates every file back to the last complete ledger line, so the set of records
 // after a resume equals that of an uninterrupted run. Only this module writes run files.
 
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../core/config.js';
 import { McgError } from '../core/errors.js';
@@ -300,9 +300,4 @@ export function writeAtomic(path: string, text: string): void {
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, text);
   renameSync(tmp, path);
-}
-
-/** Lists the files of a run directory that exist (for messages and tests). */
-export function listRunFiles(outDir: string): string[] {
-  return existsSync(outDir) ? readdirSync(outDir).sort() : [];
 }
