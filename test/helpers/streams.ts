@@ -7,12 +7,15 @@ export interface CapturedIO extends CliIO {
   err(): string;
 }
 
-export function captureIO(cwd = process.cwd()): CapturedIO {
+/** Captured stdout/stderr; `stdinText`, when given, is what the command reads from stdin. */
+export function captureIO(cwd = process.cwd(), stdinText?: string): CapturedIO {
+  const stdin = new PassThrough();
+  if (stdinText !== undefined) stdin.end(stdinText);
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
   let err = '';
   stdout.on('data', (d: Buffer) => (out += d.toString()));
   stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return { stdin: new PassThrough(), stdout, stderr, cwd, out: () => out, err: () => err };
+  return { stdin, stdout, stderr, cwd, out: () => out, err: () => err };
 }

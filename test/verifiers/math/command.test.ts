@@ -3,23 +3,16 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyMathCommand } from '../../../verifiers/math/command.js';
+import { captureIO } from '../../helpers/streams.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcg-verify-math-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function io(stdinText?: string) {
-  const stdin = new PassThrough();
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  if (stdinText !== undefined) stdin.end(stdinText);
-  return { io: { stdin, stdout, stderr, cwd: dir }, out: () => out, err: () => err };
+  const c = captureIO(dir, stdinText);
+  return { io: c, out: c.out, err: c.err };
 }
 
 const lines = [
