@@ -49,7 +49,7 @@ export { extractRecords, type ExtractedRecords, type FilterCounts } from './data
 export { readProblems, parseProblemLine, problemFromRow, lastBoxed, type BadLine, type ParsedLine } from './data/problems.js';
 export { RunWriter, readLedger, treeFileName, RUN_FILES, LEDGER_FILE, SUMMARY_FILE, type RunWriterOptions } from './data/writer.js';
 export { summarize, type RunSummary, type LedgerEntry, type AlgorithmSummary } from './data/summary.js';
-export { generateArithProblems, type ArithOptions } from './tasks/arith.js';
+export { generateArithProblems, arithProblemAt, type ArithOptions } from './tasks/arith.js';
 export { VERSION } from './version.js';
 
 /**

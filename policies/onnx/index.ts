@@ -23,3 +23,18 @@ export { renderPrefix, renderTrajectory, resolvePromptFormat, DEFAULT_PROMPT_TEM
 export { OnnxDecoder, newMeter, type CallMeter, type RowResult, type GenerateSettings } from './decoder.js';
 export { readModelDirectory, MODEL_FILE_CANDIDATES, type ModelDirectory, type TextTokenizer } from './model-dir.js';
 export { analyzeSignature, loadOrt, type ModelSignature } from './session.js';
+export {
+  embeddedPolicy,
+  embeddedPrm,
+  embeddedPolicyOptions,
+  embeddedPrmOptions,
+  embeddedModelsDir,
+  embeddedModelDir,
+  EMBEDDED_POLICY,
+  EMBEDDED_PRM,
+  EMBEDDED_POLICY_DEFAULTS,
+  EMBEDDED_PRM_DEFAULTS,
+  EMBEDDED_STEP_DELIMITER,
+  type EmbeddedPolicyOptions,
+  type EmbeddedPrmOptions,
+} from './embedded.js';

@@ -6,10 +6,11 @@ import onnxProto from 'onnx-proto';
 const { onnx } = onnxProto;
 
 /** ONNX element types used by the tiny models (TensorProto.DataType). */
-export const ELEM = { float: 1, bool: 9, int64: 7 } as const;
+export const ELEM = { float: 1, bool: 9, int64: 7, double: 11 } as const;
 export type ElemName = keyof typeof ELEM;
 
-type AttrValue = number | number[] | string | { float: number } | { int: number } | { ints: number[] } | { tensor: { dims: number[]; data: Float32Array | BigInt64Array } };
+type TensorData = Float32Array | Float64Array | BigInt64Array;
+type AttrValue = number | number[] | string | { float: number } | { int: number } | { ints: number[] } | { tensor: { dims: number[]; data: TensorData } };
 
 /** Builds one graph; `op` returns the output name(s) of the node it adds. */
 export class GraphBuilder {
@@ -25,8 +26,8 @@ export class GraphBuilder {
     return `${hint}_${this.counter}`;
   }
 
-  /** Adds a constant tensor (float32 or int64) and returns its name. */
-  init(name: string, dims: number[], data: Float32Array | BigInt64Array): string {
+  /** Adds a constant tensor (float32, float64 or int64) and returns its name. */
+  init(name: string, dims: number[], data: TensorData): string {
     this.initializers.push(tensorProto(name, dims, data));
     return name;
   }
@@ -71,10 +72,10 @@ export class GraphBuilder {
   }
 
   /** Serialised ModelProto (IR 8, opset 17). */
-  toBytes(graphName: string): Uint8Array {
+  toBytes(graphName: string, producerName = 'mcts-gen build-tiny-models'): Uint8Array {
     const model = onnx.ModelProto.create({
       irVersion: 8,
-      producerName: 'mcts-gen build-tiny-models',
+      producerName,
       opsetImport: [{ domain: '', version: 17 }],
       graph: onnx.GraphProto.create({
         name: graphName,
@@ -88,9 +89,10 @@ export class GraphBuilder {
   }
 }
 
-function tensorProto(name: string, dims: number[], data: Float32Array | BigInt64Array) {
+function tensorProto(name: string, dims: number[], data: TensorData) {
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return onnx.TensorProto.create({ name, dims, dataType: data instanceof Float32Array ? ELEM.float : ELEM.int64, rawData: Uint8Array.from(bytes) });
+  const dataType = data instanceof Float32Array ? ELEM.float : data instanceof Float64Array ? ELEM.double : ELEM.int64;
+  return onnx.TensorProto.create({ name, dims, dataType, rawData: Uint8Array.from(bytes) });
 }
 
 function valueInfo(name: string, elem: ElemName, shape: (number | string)[]) {

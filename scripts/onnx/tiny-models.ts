@@ -71,6 +71,14 @@ export interface DecoderSpec {
   logitBias: Record<number, number>;
   /** Renames `input_ids` (to build a model with a wrong signature for the loading tests). */
   inputIdsName?: string;
+  /** MLP width (default 4 x hidden). */
+  ffn?: number;
+  /** Trained weights by initializer name (a trainer's checkpoint); absent names are drawn from `seed`. */
+  weights?: ReadonlyMap<string, Float32Array>;
+  /** Width of the output head (default the vocabulary: an LM head; 2 for a classifier PRM). */
+  outputs?: number;
+  /** Producer name written into the model. */
+  producer?: string;
 }
 
 export const TINY_DECODER: DecoderSpec = {
@@ -102,8 +110,17 @@ export function buildDecoder(spec: DecoderSpec): Uint8Array {
   const D = E / H;
   if (!Number.isInteger(D)) throw new RangeError('hidden must be a multiple of heads');
   const V = VOCAB_SIZE;
+  const F = spec.ffn ?? 4 * E;
+  const K = spec.outputs ?? V;
   const rng = Rng.fromSeed(spec.seed).split('decoder');
   const g = new GraphBuilder();
+  /** A weight: the trained one when given (its size checked), else drawn by `draw`. */
+  const w = (name: string, dims: number[], draw: () => Float32Array): string => {
+    const given = spec.weights?.get(name);
+    const size = dims.reduce((a, b) => a * b, 1);
+    if (given !== undefined && given.length !== size) throw new RangeError(`weight ${name} has ${given.length} values; [${dims.join(', ')}] needs ${size}`);
+    return g.init(name, dims, given ?? draw());
+  };
 
   const ids = g.input(spec.inputIdsName ?? 'input_ids', 'int64', ['batch_size', 'sequence_length']);
   const mask = g.input('attention_mask', 'int64', ['batch_size', 'total_sequence_length']);
@@ -120,8 +137,8 @@ export function buildDecoder(spec: DecoderSpec): Uint8Array {
     positions = g.op('Unsqueeze', [g.op('Range', [zero, sScalar, one]), g.ints([0])]);
   }
 
-  const wte = g.init('wte', [V, E], normalArray(rng.split('wte'), V * E, 1));
-  const wpe = g.init('wpe', [maxPositions, E], normalArray(rng.split('wpe'), maxPositions * E, 0.5));
+  const wte = w('wte', [V, E], () => normalArray(rng.split('wte'), V * E, 1));
+  const wpe = w('wpe', [maxPositions, E], () => normalArray(rng.split('wpe'), maxPositions * E, 0.5));
   let h = g.op('Add', [g.op('Gather', [wte, ids]), g.op('Gather', [wpe, positions])]);
 
   // Attention bias [B, 1, S, T]: key j is visible from query i (absolute position T-S+i) when j <= T-S+i
@@ -139,10 +156,10 @@ export function buildDecoder(spec: DecoderSpec): Uint8Array {
 
   for (let l = 0; l < layers; l++) {
     const r = rng.split(`layer${l}`);
-    const x = g.op('LayerNormalization', [h, g.init(`ln1_g_${l}`, [E], ones(E)), g.init(`ln1_b_${l}`, [E], zeros(E))], { axis: -1, epsilon: 1e-5 });
-    const q = splitHeads(g.op('MatMul', [x, g.init(`wq_${l}`, [E, E], normalArray(r.split('q'), E * E, 1 / Math.sqrt(E)))]));
-    let k = splitHeads(g.op('MatMul', [x, g.init(`wk_${l}`, [E, E], normalArray(r.split('k'), E * E, 1 / Math.sqrt(E)))]));
-    let v = splitHeads(g.op('MatMul', [x, g.init(`wv_${l}`, [E, E], normalArray(r.split('v'), E * E, 1 / Math.sqrt(E)))]));
+    const x = g.op('LayerNormalization', [h, w(`ln1_g_${l}`, [E], () => ones(E)), w(`ln1_b_${l}`, [E], () => zeros(E))], { axis: -1, epsilon: 1e-5 });
+    const q = splitHeads(g.op('MatMul', [x, w(`wq_${l}`, [E, E], () => normalArray(r.split('q'), E * E, 1 / Math.sqrt(E)))]));
+    let k = splitHeads(g.op('MatMul', [x, w(`wk_${l}`, [E, E], () => normalArray(r.split('k'), E * E, 1 / Math.sqrt(E)))]));
+    let v = splitHeads(g.op('MatMul', [x, w(`wv_${l}`, [E, E], () => normalArray(r.split('v'), E * E, 1 / Math.sqrt(E)))]));
     if (withCache) {
       const pastK = g.input(`past_key_values.${l}.key`, 'float', ['batch_size', H, 'past_sequence_length', D]);
       const pastV = g.input(`past_key_values.${l}.value`, 'float', ['batch_size', H, 'past_sequence_length', D]);
@@ -154,17 +171,17 @@ export function buildDecoder(spec: DecoderSpec): Uint8Array {
     const scores = g.op('Add', [g.op('Mul', [g.op('MatMul', [q, g.op('Transpose', [k], { perm: [0, 1, 3, 2] })]), g.scalar(1 / Math.sqrt(D))]), bias]);
     const attn = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), v]);
     const merged = g.op('Reshape', [g.op('Transpose', [attn], { perm: [0, 2, 1, 3] }), g.ints([0, 0, E])]);
-    h = g.op('Add', [h, g.op('MatMul', [merged, g.init(`wo_${l}`, [E, E], normalArray(r.split('o'), E * E, 0.5 / Math.sqrt(E)))])]);
-    const x2 = g.op('LayerNormalization', [h, g.init(`ln2_g_${l}`, [E], ones(E)), g.init(`ln2_b_${l}`, [E], zeros(E))], { axis: -1, epsilon: 1e-5 });
-    const m = g.op('Relu', [g.op('Add', [g.op('MatMul', [x2, g.init(`w1_${l}`, [E, 4 * E], normalArray(r.split('w1'), E * 4 * E, 1 / Math.sqrt(E)))]), g.init(`b1_${l}`, [4 * E], zeros(4 * E))])]);
-    h = g.op('Add', [h, g.op('MatMul', [m, g.init(`w2_${l}`, [4 * E, E], normalArray(r.split('w2'), 4 * E * E, 0.5 / Math.sqrt(4 * E)))])]);
+    h = g.op('Add', [h, g.op('MatMul', [merged, w(`wo_${l}`, [E, E], () => normalArray(r.split('o'), E * E, 0.5 / Math.sqrt(E)))])]);
+    const x2 = g.op('LayerNormalization', [h, w(`ln2_g_${l}`, [E], () => ones(E)), w(`ln2_b_${l}`, [E], () => zeros(E))], { axis: -1, epsilon: 1e-5 });
+    const m = g.op('Relu', [g.op('Add', [g.op('MatMul', [x2, w(`w1_${l}`, [E, F], () => normalArray(r.split('w1'), E * F, 1 / Math.sqrt(E)))]), w(`b1_${l}`, [F], () => zeros(F))])]);
+    h = g.op('Add', [h, g.op('MatMul', [m, w(`w2_${l}`, [F, E], () => normalArray(r.split('w2'), F * E, 0.5 / Math.sqrt(F)))])]);
   }
-  const xf = g.op('LayerNormalization', [h, g.init('lnf_g', [E], ones(E)), g.init('lnf_b', [E], zeros(E))], { axis: -1, epsilon: 1e-5 });
-  const lmBias = new Float32Array(V);
-  for (const [id, b] of Object.entries(spec.logitBias)) lmBias[Number(id)] = b;
-  const logits = g.op('Add', [g.op('MatMul', [xf, g.init('lm_head', [E, V], normalArray(rng.split('lm'), E * V, spec.logitScale / Math.sqrt(E)))]), g.init('lm_bias', [V], lmBias)]);
-  g.output('logits', logits, 'float', ['batch_size', 'sequence_length', V]);
-  return g.toBytes('tiny-decoder');
+  const xf = g.op('LayerNormalization', [h, w('lnf_g', [E], () => ones(E)), w('lnf_b', [E], () => zeros(E))], { axis: -1, epsilon: 1e-5 });
+  const lmBias = new Float32Array(K);
+  for (const [id, b] of Object.entries(spec.logitBias)) if (Number(id) < K) lmBias[Number(id)] = b;
+  const logits = g.op('Add', [g.op('MatMul', [xf, w('lm_head', [E, K], () => normalArray(rng.split('lm'), E * K, spec.logitScale / Math.sqrt(E)))]), w('lm_bias', [K], () => lmBias)]);
+  g.output('logits', logits, 'float', ['batch_size', 'sequence_length', K]);
+  return g.toBytes('tiny-decoder', spec.producer);
 }
 
 /** Which reward head a tiny reward model has (see `buildRewardHead`). */
@@ -226,7 +243,7 @@ export function writeModelDir(dir: string, model: Uint8Array, config: Record<str
   return dir;
 }
 
-function decoderConfig(spec: DecoderSpec): Record<string, unknown> {
+export function decoderConfig(spec: DecoderSpec): Record<string, unknown> {
   return {
     model_type: 'tiny-gpt',
     architectures: ['TinyGPTForCausalLM'],

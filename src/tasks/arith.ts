@@ -34,6 +34,11 @@ export function generateArithProblems(options: ArithOptions = {}): Problem[] {
   return out;
 }
 
+/** Problem `index` of `seed` alone (the same problem `generateArithProblems` gives at that index). */
+export function arithProblemAt(seed: number, index: number, minSteps = 2, maxSteps = 5): Problem {
+  return arithProblem(Rng.fromSeed(seed).split('arith').split(index), `arith-${seed}-${index}`, minSteps, Math.max(minSteps, maxSteps));
+}
+
 function pickOf<T>(rng: Rng, items: readonly T[]): T {
   return items[rng.int(items.length)];
 }

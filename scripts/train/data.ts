@@ -1,0 +1,244 @@
+// Training batches. Batch k is a pure function of (data seed, k), so a resumed run sees the batches an
+// uninterrupted one would.
+// - Policy: built-in arithmetic problems rendered as prompt + delimiter, then each worked step and the
+//   final line, each followed by the step delimiter; the loss covers the solution characters only.
+// - PRM: steps.jsonl records (prompt, completions, values) rendered as the `onnx-prm` classifier reads
+//   them: the record's prompt (problem + delimiter), then each step + "<sep>" + delimiter; the loss is
+//   soft cross-entropy at each "<sep>" against the record's value for that step.
+
+import { readFileSync } from 'node:fs';
+import { Rng } from '../../src/core/rng.js';
+import { finalText, solveWorked, stepText, workedSolutionOf } from '../../src/core/worked.js';
+import { arithProblemAt } from '../../src/tasks/arith.js';
+import type { Problem } from '../../src/core/types.js';
+import { CHARS, PAD_ID, SEP_ID, SPECIAL_TOKENS } from '../onnx/tiny-models.js';
+import { EMBEDDED_PRM_DEFAULTS, EMBEDDED_STEP_DELIMITER } from '../../policies/onnx/embedded.js';
+
+export const STEP_DELIMITER = EMBEDDED_STEP_DELIMITER;
+/** Text after each step's separator in PRM inputs. */
+export const PRM_AFTER_TAG = EMBEDDED_PRM_DEFAULTS.afterTag;
+const UNK_ID = 2;
+
+const CHAR_IDS = new Map<string, number>(CHARS.map((ch, i) => [ch, SPECIAL_TOKENS.length + i]));
+
+/** Character-level ids (the committed tokenizer.json's encoding of text without special tokens). */
+export function encodeText(text: string): number[] {
+  const out: number[] = [];
+  for (const ch of text) out.push(CHAR_IDS.get(ch) ?? UNK_ID);
+  return out;
+}
+
+/** The worked solution of a built-in problem as step lines (the last is "The answer is N"). */
+export function solutionSteps(problem: Problem): string[] {
+  const worked = workedSolutionOf(problem);
+  if (worked === undefined) throw new Error(`problem ${problem.id} has no worked solution`);
+  const results = solveWorked(worked);
+  const steps = worked.steps.map((s, i) => {
+    const a = typeof s.a === 'number' ? s.a : results[s.a.ref];
+    const b = typeof s.b === 'number' ? s.b : results[s.b.ref];
+    return stepText(a, s.op, b, results[i]);
+  });
+  steps.push(finalText(worked.answer));
+  return steps;
+}
+
+/** One training sequence: ids, next-token or soft targets, loss weights (all the same length). */
+export interface Example {
+  ids: number[];
+  /** lm: next-token id per position; classifier: P(good) per position. */
+  targets: number[];
+  weights: number[];
+}
+
+export interface Batch {
+  batch: number;
+  seq: number;
+  ids: BigInt64Array;
+  /** lm: BigInt64Array of ids; classifier: Float32Array of probabilities. */
+  targets: BigInt64Array | Float32Array;
+  weights: Float32Array;
+  /** Positions with a non-zero weight. */
+  lossTokens: number;
+}
+
+/** A policy example: loss on every solution character (the model learns to write the steps, not the prompt). */
+export function policyExample(problem: Problem, maxLen: number): Example | null {
+  const prefix = encodeText(problem.prompt + STEP_DELIMITER);
+  const solution = encodeText(solutionSteps(problem).map((s) => s + STEP_DELIMITER).join(''));
+  const all = [...prefix, ...solution];
+  if (all.length > maxLen + 1) return null;
+  const ids = all.slice(0, -1);
+  const targets = all.slice(1);
+  const weights = targets.map((_, i) => (i + 1 >= prefix.length ? 1 : 0));
+  return { ids, targets, weights };
+}
+
+/**
+ * A PRM example: the classifier text with a soft label at each separator. `prefix` is the text before
+ * the first step as steps.jsonl stores it (the problem prompt and the step delimiter).
+ */
+export function prmExample(prefix: string, steps: readonly string[], values: readonly number[], maxLen: number): Example | null {
+  const ids = encodeText(prefix);
+  const targets = ids.map(() => 0);
+  const weights = ids.map(() => 0);
+  steps.forEach((step, i) => {
+    const text = encodeText(step);
+    ids.push(...text, SEP_ID);
+    targets.push(...text.map(() => 0), values[i]);
+    weights.push(...text.map(() => 0), 1);
+    const after = encodeText(PRM_AFTER_TAG);
+    ids.push(...after);
+    targets.push(...after.map(() => 0));
+    weights.push(...after.map(() => 0));
+  });
+  if (ids.length > maxLen) return null;
+  return { ids, targets, weights };
+}
+
+/** Pads examples to the longest and packs them as tensors' data. */
+export function packBatch(examples: readonly Example[], head: 'lm' | 'classifier'): Batch {
+  const seq = Math.max(...examples.map((e) => e.ids.length));
+  const n = examples.length * seq;
+  const ids = new BigInt64Array(n).fill(BigInt(PAD_ID));
+  const targets = head === 'lm' ? new BigInt64Array(n).fill(BigInt(PAD_ID)) : new Float32Array(n);
+  const weights = new Float32Array(n);
+  let lossTokens = 0;
+  examples.forEach((e, b) => {
+    for (let t = 0; t < e.ids.length; t++) {
+      const at = b * seq + t;
+      ids[at] = BigInt(e.ids[t]);
+      if (targets instanceof BigInt64Array) targets[at] = BigInt(e.targets[t]);
+      else targets[at] = e.targets[t];
+      weights[at] = e.weights[t];
+      if (e.weights[t] !== 0) lossTokens += 1;
+    }
+  });
+  return { batch: examples.length, seq, ids, targets, weights, lossTokens };
+}
+
+export interface BatchSource {
+  /** Batch `k` (pure in k). */
+  batch(k: number): Batch;
+  describe(): Record<string, unknown>;
+}
+
+/**
+ * Fresh built-in problems for every batch: group k/G holds batchSize x G consecutive problems of
+ * `seed`, sorted by length into G batches (less padding), taken in an order drawn from the seed.
+ */
+export function policyBatches(options: { seed: number; batchSize: number; maxLen: number; group?: number; minSteps?: number; maxSteps?: number }): BatchSource {
+  const G = options.group ?? 8;
+  const B = options.batchSize;
+  let cachedGroup = -1;
+  let cached: Example[][] = [];
+  const groupBatches = (gi: number): Example[][] => {
+    if (gi === cachedGroup) return cached;
+    const examples: Example[] = [];
+    for (let i = gi * B * G; examples.length < B * G; i++) {
+      const e = policyExample(arithProblemAt(options.seed, i, options.minSteps, options.maxSteps), options.maxLen);
+      if (e !== null) examples.push(e);
+    }
+    examples.sort((a, b) => a.ids.length - b.ids.length);
+    const batches = Array.from({ length: G }, (_, j) => examples.slice(j * B, (j + 1) * B));
+    const order = permutation(Rng.fromSeed(options.seed).split('order').split(gi), G);
+    cached = order.map((j) => batches[j]);
+    cachedGroup = gi;
+    return cached;
+  };
+  return {
+    batch: (k) => packBatch(groupBatches(Math.floor(k / G))[k % G], 'lm'),
+    describe: () => ({ kind: 'arith-policy', seed: options.seed, batchSize: B, group: G, maxLen: options.maxLen, minSteps: options.minSteps ?? 2, maxSteps: options.maxSteps ?? 5 }),
+  };
+}
+
+/** Calls `each` with every non-blank line of the files parsed as JSON; bad JSON names file:line. */
+function forEachJsonLine(files: readonly string[], each: (row: Record<string, unknown>, where: string) => void): void {
+  for (const file of files) {
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if (line.trim() === '') return;
+        let row: unknown;
+        try {
+          row = JSON.parse(line);
+        } catch (err) {
+          throw new Error(`${file}:${i + 1}: not JSON (${(err as Error).message})`);
+        }
+        each((typeof row === 'object' && row !== null ? row : {}) as Record<string, unknown>, `${file}:${i + 1}`);
+      });
+  }
+}
+
+export interface ReadExamples {
+  examples: Example[];
+  /** Records whose text is longer than the model's positions. */
+  skipped: number;
+  records: number;
+}
+
+/** Reads steps.jsonl files into PRM examples (records whose text is too long are skipped and counted). */
+export function readPrmExamples(files: readonly string[], maxLen: number): ReadExamples {
+  const out: ReadExamples = { examples: [], skipped: 0, records: 0 };
+  forEachJsonLine(files, ({ prompt, completions, values }, where) => {
+    if (typeof prompt !== 'string' || !Array.isArray(completions) || !Array.isArray(values) || completions.length !== values.length || completions.some((c) => typeof c !== 'string') || values.some((v) => typeof v !== 'number' || !(v >= 0 && v <= 1))) {
+      throw new Error(`${where}: expected a steps record {prompt, completions[], values[] in [0, 1]} of equal lengths`);
+    }
+    out.records += 1;
+    const e = prmExample(prompt, completions as string[], values as number[], maxLen);
+    if (e === null) out.skipped += 1;
+    else out.examples.push(e);
+  });
+  return out;
+}
+
+/** Epochs over fixed examples, each in an order drawn from (seed, epoch). */
+export function exampleBatches(examples: readonly Example[], options: { seed: number; batchSize: number; head: 'lm' | 'classifier' }): BatchSource {
+  if (examples.length === 0) throw new Error('no training examples');
+  const B = Math.min(options.batchSize, examples.length);
+  const perEpoch = Math.floor(examples.length / B);
+  let cachedEpoch = -1;
+  let order: number[] = [];
+  return {
+    batch: (k) => {
+      const epoch = Math.floor(k / perEpoch);
+      if (epoch !== cachedEpoch) {
+        order = permutation(Rng.fromSeed(options.seed).split('epoch').split(epoch), examples.length);
+        cachedEpoch = epoch;
+      }
+      const start = (k % perEpoch) * B;
+      return packBatch(order.slice(start, start + B).map((i) => examples[i]), options.head);
+    },
+    describe: () => ({ kind: 'examples', count: examples.length, seed: options.seed, batchSize: B }),
+  };
+}
+
+/** Fisher-Yates permutation of 0..n-1 drawn from rng. */
+export function permutation(rng: Rng, n: number): number[] {
+  const a = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
+/** A supervised example from a verified trace: loss on the completion and its closing delimiter. */
+export function traceExample(prompt: string, completion: string, maxLen: number): Example | null {
+  const prefix = encodeText(prompt);
+  const all = [...prefix, ...encodeText(completion + STEP_DELIMITER)];
+  if (all.length > maxLen + 1 || prefix.length === 0) return null;
+  return { ids: all.slice(0, -1), targets: all.slice(1), weights: all.slice(1).map((_, i) => (i + 1 >= prefix.length ? 1 : 0)) };
+}
+
+/** Reads traces.jsonl files (records with prompt and completion) into policy examples. */
+export function readTraceExamples(files: readonly string[], maxLen: number): ReadExamples {
+  const out: ReadExamples = { examples: [], skipped: 0, records: 0 };
+  forEachJsonLine(files, ({ prompt, completion }, where) => {
+    if (typeof prompt !== 'string' || typeof completion !== 'string') throw new Error(`${where}: expected a trace record {prompt, completion}`);
+    out.records += 1;
+    const e = traceExample(prompt, completion, maxLen);
+    if (e === null) out.skipped += 1;
+    else out.examples.push(e);
+  });
+  return out;
+}

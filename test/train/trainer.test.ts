@@ -1,0 +1,169 @@
+// The Node-only trainer: the hand-written backward pass against finite differences (float64 graph),
+// resume from a checkpoint, the data encodings against the shipped tokenizer, and learning-rate shape.
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { afterAll, describe, expect, it } from 'vitest';
+import { arithProblemAt } from '../../src/index.js';
+import { readModelDirectory } from '../../policies/onnx/index.js';
+import { SEP_ID, VOCAB_SIZE, writeModelDir, buildRewardHead } from '../../scripts/onnx/tiny-models.js';
+import { encodeText, exampleBatches, policyBatches, policyExample, prmExample, readPrmExamples, solutionSteps } from '../../scripts/train/data.js';
+import { initParams, paramInfos, type ModelSpec } from '../../scripts/train/model.js';
+import { buildStepGraph } from '../../scripts/train/step-graph.js';
+import { DEFAULT_TRAIN, learningRate, train } from '../../scripts/train/trainer.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'mcts-gen-train-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** Finite-difference check of every parameter entry of a small model; returns the worst relative error. */
+async function gradientCheck(spec: ModelSpec): Promise<{ worst: number; checked: number; loss: number }> {
+  const session = await ort.InferenceSession.create(buildStepGraph(spec, { mode: 'grad', elem: 'double' }));
+  // Scaled-up random weights so that every path (attention, ReLU, LayerNorm) carries a sizeable gradient.
+  const params = new Map<string, Float64Array>();
+  for (const [name, a] of initParams(spec, 3)) params.set(name, Float64Array.from(a, (x, i) => x * 8 + (name.includes('_g') ? 0 : 0.05 * Math.sin(i))));
+  const B = 2;
+  const T = 6;
+  const ids = BigInt64Array.from({ length: B * T }, (_, i) => BigInt((i * 5 + 1) % spec.vocabSize));
+  const targets =
+    spec.head === 'lm'
+      ? new ort.Tensor('int64', BigInt64Array.from({ length: B * T }, (_, i) => BigInt((i * 3 + 2) % spec.vocabSize)), [B, T])
+      : new ort.Tensor('float64', Float64Array.from({ length: B * T }, (_, i) => (i % 3) / 2), [B, T]);
+  const weights = Float64Array.from({ length: B * T }, (_, i) => (i % 4 === 0 ? 0 : 1 + (i % 3)));
+  const feeds = (): Record<string, ort.Tensor> => {
+    const f: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', ids, [B, T]), targets, weights: new ort.Tensor('float64', weights, [B, T]) };
+    for (const info of paramInfos(spec)) f[info.name] = new ort.Tensor('float64', params.get(info.name)!, info.dims);
+    return f;
+  };
+  const out = await session.run(feeds());
+  const loss = async (): Promise<number> => (await session.run(feeds())).loss.data[0] as number;
+  let worst = 0;
+  let checked = 0;
+  for (const info of paramInfos(spec)) {
+    const a = params.get(info.name)!;
+    const grad = out[`grad.${info.name}`].data as Float64Array;
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i];
+      const h = 1e-5;
+      a[i] = x + h;
+      const up = await loss();
+      a[i] = x - h;
+      const down = await loss();
+      a[i] = x;
+      const numeric = (up - down) / (2 * h);
+      worst = Math.max(worst, Math.abs(numeric - grad[i]) / Math.max(1e-6, Math.abs(numeric) + Math.abs(grad[i])));
+      checked++;
+    }
+  }
+  await session.release();
+  return { worst, checked, loss: out.loss.data[0] as number };
+}
+
+describe('step graph gradients', () => {
+  const tiny = { layers: 2, hidden: 8, heads: 2, ffn: 12, maxPositions: 9, vocabSize: 7 };
+
+  it('the language-model head matches central finite differences on every parameter', async () => {
+    const r = await gradientCheck({ ...tiny, head: 'lm' });
+    expect(r.checked).toBe(paramInfos({ ...tiny, head: 'lm' }).reduce((n, p) => n + p.dims.reduce((a, b) => a * b, 1), 0));
+    expect(r.loss).toBeGreaterThan(0);
+    expect(r.worst).toBeLessThan(1e-4);
+  }, 120_000);
+
+  it('the classifier head (soft labels) matches central finite differences on every parameter', async () => {
+    const r = await gradientCheck({ ...tiny, head: 'classifier' });
+    expect(r.worst).toBeLessThan(1e-4);
+  }, 120_000);
+});
+
+describe('training loop', () => {
+  const spec: ModelSpec = { layers: 1, hidden: 16, heads: 2, ffn: 32, maxPositions: 400, vocabSize: VOCAB_SIZE, head: 'lm' };
+  const data = () => policyBatches({ seed: 5, batchSize: 4, maxLen: 399, group: 2 });
+  const settings = { ...DEFAULT_TRAIN, steps: 6, seed: 2, warmupSteps: 2, threads: 1 };
+  const bytesOf = (params: Map<string, Float32Array>) => Buffer.concat([...params.values()].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));
+
+  it('is deterministic, and a run stopped at step 3 resumes to the same weights', async () => {
+    const straight = await train({ spec, settings, data: data() });
+    const again = await train({ spec, settings, data: data() });
+    expect(bytesOf(again.params).equals(bytesOf(straight.params))).toBe(true);
+
+    const checkpointPath = join(scratch, 'resume.ckpt');
+    let steps = 0;
+    const first = await train({ spec, settings, data: data(), checkpointPath, onStep: () => steps++, shouldStop: () => steps >= 3 });
+    expect(first.losses).toHaveLength(3);
+    const resumed = await train({ spec, settings, data: data(), checkpointPath });
+    expect(resumed.resumedFrom).toBe(3);
+    expect(resumed.losses).toEqual(straight.losses);
+    expect(bytesOf(resumed.params).equals(bytesOf(straight.params))).toBe(true);
+    // A different seed gives different weights (the comparison above can fail).
+    const other = await train({ spec, settings: { ...settings, seed: 3 }, data: data() });
+    expect(bytesOf(other.params).equals(bytesOf(straight.params))).toBe(false);
+  }, 120_000);
+
+  it('rejects a checkpoint written for another model size', async () => {
+    const checkpointPath = join(scratch, 'other.ckpt');
+    await train({ spec, settings: { ...settings, steps: 1 }, data: data(), checkpointPath });
+    await expect(train({ spec: { ...spec, hidden: 32, heads: 2, ffn: 64 }, settings, data: data(), checkpointPath })).rejects.toThrow(/different settings/);
+  });
+
+  it('warms up linearly, then decays by a cosine to the floor', () => {
+    const s = { ...DEFAULT_TRAIN, steps: 1000, seed: 0, lr: 1e-3, warmupSteps: 100, minLrRatio: 0.1 };
+    expect(learningRate(s, 0)).toBeCloseTo(1e-5, 12);
+    expect(learningRate(s, 99)).toBeCloseTo(1e-3, 12);
+    expect(learningRate(s, 550)).toBeCloseTo(1e-3 * (0.1 + 0.9 * 0.5), 12);
+    expect(learningRate(s, 1000)).toBeCloseTo(1e-4, 12);
+  });
+});
+
+describe('training data', () => {
+  it('encodes text exactly as the shipped tokenizer.json does, <sep> included', async () => {
+    const dir = writeModelDir(join(scratch, 'tok'), buildRewardHead('classifier'), { vocab_size: VOCAB_SIZE });
+    const model = await readModelDirectory(dir, scratch, undefined);
+    const problem = arithProblemAt(0, 3);
+    const text = `${problem.prompt}\n\n${solutionSteps(problem).join('\n\n')}\n\n`;
+    expect(encodeText(text)).toEqual(model.tokenizer.encode(text, false));
+    const prm = prmExample('Q?\n\n', ['1 + 1 = 2', 'The answer is 2'], [1, 0.25], 100)!;
+    expect(prm.ids).toEqual(model.tokenizer.encode('Q?\n\n1 + 1 = 2<sep>\n\nThe answer is 2<sep>\n\n', false));
+    expect(prm.ids.filter((id) => id === SEP_ID)).toHaveLength(2);
+    expect(prm.targets.filter((_, i) => prm.weights[i] > 0)).toEqual([1, 0.25]);
+  });
+
+  it('a policy example puts its loss on the solution only, and the solution is the worked one', () => {
+    const problem = arithProblemAt(0, 0);
+    const e = policyExample(problem, 511)!;
+    const firstWeighted = e.weights.indexOf(1);
+    // Position t predicts token t + 1: the first weighted target is the first solution character.
+    expect(firstWeighted + 1).toBe(encodeText(`${problem.prompt}\n\n`).length);
+    expect(e.weights.slice(firstWeighted).every((w) => w === 1)).toBe(true);
+    const steps = solutionSteps(problem);
+    expect(steps.at(-1)).toBe(`The answer is ${problem.reference!.answer}`);
+    expect(policyExample(problem, 20)).toBeNull();
+  });
+
+  it('batches are pure in their index and padded with zero weight', () => {
+    const a = policyBatches({ seed: 9, batchSize: 4, maxLen: 511, group: 3 });
+    const b = policyBatches({ seed: 9, batchSize: 4, maxLen: 511, group: 3 });
+    const late = a.batch(7);
+    b.batch(0);
+    expect(Buffer.from(b.batch(7).ids.buffer).equals(Buffer.from(late.ids.buffer))).toBe(true);
+    expect(late.weights.length).toBe(late.batch * late.seq);
+    let weighted = 0;
+    for (const w of late.weights) weighted += w;
+    expect(weighted).toBe(late.lossTokens);
+  });
+
+  it('reads steps.jsonl with file:line errors and cycles epochs in seeded orders', () => {
+    const file = join(scratch, 'steps.jsonl');
+    const rec = (values: number[]) => JSON.stringify({ prompt: 'Q?\n\n', completions: values.map((_, i) => `${i} + 1 = ${i + 1}`), labels: values.map((v) => v > 0), values });
+    writeFileSync(file, `${rec([1, 1])}\n${rec([0.5, 0])}\n${rec([1])}\n`);
+    const read = readPrmExamples([file], 512);
+    expect(read.records).toBe(3);
+    expect(read.examples).toHaveLength(3);
+    const batches = exampleBatches(read.examples, { seed: 1, batchSize: 3, head: 'classifier' });
+    expect(batches.batch(0).lossTokens).toBe(5);
+    writeFileSync(file, `${rec([1])}\n{"prompt": "x", "completions": ["a"], "values": [2]}\n`);
+    expect(() => readPrmExamples([file], 512)).toThrow(`${file}:2:`);
+    writeFileSync(file, 'not json\n');
+    expect(() => readPrmExamples([file], 512)).toThrow(`${file}:1: not JSON`);
+  });
+});
