@@ -176,18 +176,44 @@ export interface ReadExamples {
   records: number;
 }
 
+export interface PrmDataOptions {
+  /** `labels`: 1 when a step leads to a verified answer somewhere below it (Math-Shepherd's hard estimate); `values`: the soft share of verified answers below it. */
+  target: 'labels' | 'values';
+  /** Only problems with at least one verified solution (elsewhere every step is 0, right or wrong). */
+  solvedOnly: boolean;
+}
+
 /** Reads steps.jsonl files into PRM examples (records whose text is too long are skipped and counted). */
-export function readPrmExamples(files: readonly string[], maxLen: number): ReadExamples {
-  const out: ReadExamples = { examples: [], skipped: 0, records: 0 };
-  forEachJsonLine(files, ({ prompt, completions, values }, where) => {
-    if (typeof prompt !== 'string' || !Array.isArray(completions) || !Array.isArray(values) || completions.length !== values.length || completions.some((c) => typeof c !== 'string') || values.some((v) => typeof v !== 'number' || !(v >= 0 && v <= 1))) {
-      throw new Error(`${where}: expected a steps record {prompt, completions[], values[] in [0, 1]} of equal lengths`);
+export function readPrmExamples(files: readonly string[], maxLen: number, options: PrmDataOptions = { target: 'values', solvedOnly: false }): ReadExamples {
+  const rows: { problemId: string; prompt: string; completions: string[]; values: number[]; labels: boolean[] }[] = [];
+  const solved = new Set<string>();
+  forEachJsonLine(files, ({ prompt, completions, values, labels, problemId }, where) => {
+    if (
+      typeof prompt !== 'string' ||
+      !Array.isArray(completions) ||
+      !Array.isArray(values) ||
+      !Array.isArray(labels) ||
+      completions.length !== values.length ||
+      labels.length !== values.length ||
+      completions.some((c) => typeof c !== 'string') ||
+      labels.some((l) => typeof l !== 'boolean') ||
+      values.some((v) => typeof v !== 'number' || !(v >= 0 && v <= 1))
+    ) {
+      throw new Error(`${where}: expected a steps record {prompt, completions[], labels[] (booleans), values[] in [0, 1]} of equal lengths`);
     }
+    const id = typeof problemId === 'string' ? problemId : where;
+    if (labels.at(-1) === true) solved.add(id);
+    rows.push({ problemId: id, prompt, completions: completions as string[], values: values as number[], labels: labels as boolean[] });
+  });
+  const out: ReadExamples = { examples: [], skipped: 0, records: 0 };
+  for (const row of rows) {
+    if (options.solvedOnly && !solved.has(row.problemId)) continue;
     out.records += 1;
-    const e = prmExample(prompt, completions as string[], values as number[], maxLen);
+    const targets = options.target === 'labels' ? row.labels.map((l) => (l ? 1 : 0)) : row.values;
+    const e = prmExample(row.prompt, row.completions, targets, maxLen);
     if (e === null) out.skipped += 1;
     else out.examples.push(e);
-  });
+  }
   return out;
 }
 
