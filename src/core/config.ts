@@ -105,7 +105,7 @@ export const searchSchema = z.strictObject({
 
 export const budgetSchema = z.strictObject({
   /** MCTS simulations per problem. */
-  simulations: intIn(1, 10_000_000).default(64),
+  simulations: intIn(1, 10_000_000).default(16),
   /** Tree size cap (nodes, root included). */
   nodes: intIn(2, 50_000_000).default(100_000),
   /** Maximum steps in a solution; a node at this depth is terminal. */
@@ -154,9 +154,10 @@ export const configSchema = z.strictObject({
   algorithm: oneOf(ALGORITHMS).default('mcts'),
   search: searchSchema.prefault({}),
   budget: budgetSchema.prefault({}),
-  policy: pluginSpecSchema.default({ kind: 'scripted', options: {} }),
-  /** Reward model; null for none (verifier and rollouts only). */
-  reward: pluginSpecSchema.nullable().default({ kind: 'scripted', options: {} }),
+  /** Policy; default the embedded model mcts-gen trains on its built-in arithmetic task (models/arith-policy). */
+  policy: pluginSpecSchema.default({ kind: 'embedded', options: {} }),
+  /** Reward model; null for none (verifier and rollouts only). Default the embedded PRM (models/arith-prm). */
+  reward: pluginSpecSchema.nullable().default({ kind: 'embedded-prm', options: {} }),
   /**
    * Modules (paths relative to the config file, or package names) whose exported plugin definitions are
    * registered before plugins are built, in the main thread and in every worker.

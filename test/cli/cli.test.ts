@@ -9,12 +9,15 @@ import { captureIO } from '../helpers/streams.js';
 
 const bin = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 
+/** The scripted policy and reward model: fast and exact, for tests of the run machinery. */
+const SCRIPTED = ['--set', 'policy.kind="scripted"', '--set', 'reward.kind="scripted"'];
+
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'mcg-cli-'));
 }
 
 describe('mcts-gen CLI', () => {
-  it('run on the built-in task writes the data files and a readable summary', async () => {
+  it('run on the built-in task (embedded models, default settings) writes the data files and a readable summary', async () => {
     const out = join(tmp(), 'out');
     const io = captureIO();
     expect(await main(['run', '--out', out, '--count', '6', '--seed', '3'], io)).toBe(0);
@@ -26,12 +29,12 @@ describe('mcts-gen CLI', () => {
     expect(io.err()).toMatch(/wrote \d+ traces, \d+ pairs, \d+ step records/);
     // Data goes to files, never to stdout.
     expect(io.out()).toBe('');
-  });
+  }, 120_000);
 
   it('each algorithm runs from the command line', async () => {
     for (const algorithm of ['greedy', 'best-of-n', 'self-consistency', 'beam', 'mcts']) {
       const io = captureIO();
-      expect(await main(['run', '--out', join(tmp(), 'o'), '--count', '3', '--algorithm', algorithm, '--quiet'], io)).toBe(0);
+      expect(await main(['run', '--out', join(tmp(), 'o'), '--count', '3', '--algorithm', algorithm, '--quiet', ...SCRIPTED], io)).toBe(0);
       expect(io.err()).toBe('');
     }
   });
@@ -91,7 +94,7 @@ describe('mcts-gen CLI', () => {
 
   it('the built binary runs end to end', () => {
     const out = join(tmp(), 'out');
-    const r = spawnSync(process.execPath, [bin, 'run', '--out', out, '--count', '4'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [bin, 'run', '--out', out, '--count', '4', ...SCRIPTED], { encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(r.stderr).toContain('4 problems in');
     expect(readFileSync(join(out, 'traces.jsonl'), 'utf8').length).toBeGreaterThan(0);
@@ -100,7 +103,7 @@ describe('mcts-gen CLI', () => {
   it('SIGINT stops after the problem in flight, prints the resume command, and --resume finishes the run', async () => {
     const dir = tmp();
     const out = join(dir, 'out');
-    const args = [bin, 'run', '--out', out, '--count', '400', '--set', 'budget.simulations=200'];
+    const args = [bin, 'run', '--out', out, '--count', '400', '--set', 'budget.simulations=200', ...SCRIPTED];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

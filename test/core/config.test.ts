@@ -22,7 +22,7 @@ describe('config', () => {
     expect(c.search.cInit).toBe(1.25);
     expect(c.search.cBase).toBe(19652);
     expect(c.search.uctC).toBeCloseTo(Math.SQRT2, 12);
-    expect(c.budget.simulations).toBe(64);
+    expect(c.budget.simulations).toBe(16);
     expect(c.budget.generatedTokens).toBeNull();
     expect(c.policy.kind).toBe('scripted');
   });

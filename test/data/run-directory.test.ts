@@ -15,7 +15,7 @@ import {
   type ConfigInput,
 } from '../../src/index.js';
 
-const config: ConfigInput = { seed: 1, budget: { simulations: 24 }, outputs: { trees: true }, verifiers: { math: { kind: 'exact-answer' } } };
+const config: ConfigInput = { seed: 1, budget: { simulations: 24 }, policy: { kind: 'scripted' }, reward: { kind: 'scripted' }, outputs: { trees: true }, verifiers: { math: { kind: 'exact-answer' } } };
 const problems = generateArithProblems({ count: 12, seed: 2 });
 
 function tmp(): string {

@@ -10,7 +10,7 @@ import { repoRoot } from '../helpers/shared-data.js';
 import { captureIO } from '../helpers/streams.js';
 
 const bin = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
-const config: ConfigInput = { seed: 4, budget: { simulations: 32 }, verifiers: { math: { kind: 'exact-answer' } } };
+const config: ConfigInput = { seed: 4, budget: { simulations: 32 }, policy: { kind: 'scripted' }, reward: { kind: 'scripted' }, verifiers: { math: { kind: 'exact-answer' } } };
 const problems = generateArithProblems({ count: 24, seed: 7 });
 
 function tmp(): string {
@@ -150,7 +150,7 @@ describe('pool', () => {
 describe('crash safety', () => {
   it('kill -9 at several points, then --resume: the records of an uninterrupted run, no loss, no duplicates', async () => {
     const input = writeProblems(60, 11);
-    const args = ['run', '--problems', input, '--workers', '2', '--seed', '5', '--set', 'budget.simulations=400', '--set', 'verifiers.math.kind="exact-answer"', '--quiet'];
+    const args = ['run', '--problems', input, '--workers', '2', '--seed', '5', '--set', 'budget.simulations=400', '--set', 'verifiers.math.kind="exact-answer"', '--set', 'policy.kind="scripted"', '--set', 'reward.kind="scripted"', '--quiet'];
     const whole = join(tmp(), 'whole');
     expect(spawnSync(process.execPath, [bin, ...args, '--out', whole], { encoding: 'utf8' }).status).toBe(0);
     const expected = recordSet(whole);
@@ -183,7 +183,7 @@ describe('signals with workers', () => {
   it('one SIGINT finishes the problems in flight and exits 130; a second abandons them', async () => {
     const input = writeProblems(300, 12);
     const out = join(tmp(), 'out');
-    const args = [bin, 'run', '--problems', input, '--out', out, '--workers', '2', '--set', 'budget.simulations=2000', '--set', 'verifiers.math.kind="exact-answer"'];
+    const args = [bin, 'run', '--problems', input, '--out', out, '--workers', '2', '--set', 'budget.simulations=2000', '--set', 'verifiers.math.kind="exact-answer"', '--set', 'policy.kind="scripted"', '--set', 'reward.kind="scripted"'];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -9,7 +9,7 @@ const fixture = new URL('../fixtures/golden-tree-mcts.json', import.meta.url);
 describe('golden tree', () => {
   it('a seeded scripted MCTS run reproduces the stored tree exactly', async () => {
     const [problem] = generateArithProblems({ count: 1, seed: 3 });
-    const config = { seed: 42, search: { width: 3 }, budget: { simulations: 24 }, verifiers: { math: { kind: 'exact-answer' } } };
+    const config = { seed: 42, search: { width: 3 }, budget: { simulations: 24 }, policy: { kind: 'scripted' }, reward: { kind: 'scripted' }, verifiers: { math: { kind: 'exact-answer' } } };
     const r = await search(problem, { config });
     const actual = { problem: problem.prompt, answer: problem.reference?.answer, chosen: r.chosen, nodes: r.tree.toJSON() };
     if (process.env.UPDATE_GOLDEN === '1' || !existsSync(fixture)) writeFileSync(fixture, `${JSON.stringify(actual, null, 1)}\n`);
