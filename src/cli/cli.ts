@@ -42,7 +42,7 @@ Commands:
   help       show help for a command (mcts-gen help run)
 
 Quick start:
-  mcts-gen run --out out/          # 20 built-in arithmetic problems, default settings
+  mcts-gen run --out out/          # 20 built-in arithmetic problems, embedded policy and PRM
   mcts-gen run --problems gsm8k_test.jsonl --config run.json --out out/
 
 Run 'mcts-gen <command> --help' for the options of a command.

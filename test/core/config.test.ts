@@ -24,7 +24,8 @@ describe('config', () => {
     expect(c.search.uctC).toBeCloseTo(Math.SQRT2, 12);
     expect(c.budget.simulations).toBe(16);
     expect(c.budget.generatedTokens).toBeNull();
-    expect(c.policy.kind).toBe('scripted');
+    expect(c.policy.kind).toBe('embedded');
+    expect(c.reward?.kind).toBe('embedded-prm');
   });
 
   it('an out-of-range value names its path and range', () => {
@@ -88,7 +89,7 @@ describe('config', () => {
     );
     await expect(registry.create('policy', { kind: 'gpt' }, env)).rejects.toMatchObject({
       code: 'PLUGIN_UNAVAILABLE',
-      message: 'policy.kind "gpt" is not a known policy kind (known: onnx, openai, scripted)',
+      message: 'policy.kind "gpt" is not a known policy kind (known: embedded, onnx, openai, scripted)',
     });
   });
 });
