@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EMBEDDED_POLICY_DEFAULTS, EMBEDDED_PRM_DEFAULTS, embeddedModelDir } from '../../policies/onnx/index.js';
 import { generateArithProblems, runToDirectory, type ConfigInput } from '../../src/index.js';
-import { exampleBatches, readPrmExamples, readTraceExamples } from '../../scripts/train/data.js';
+import { exampleBatches, readPrmExamples, readTraceExamples, type Example } from '../../scripts/train/data.js';
 import { exportModel, pickParams, readSpec, readWeights } from '../../scripts/train/export.js';
 import type { ModelSpec } from '../../scripts/train/model.js';
 import { DEFAULT_TRAIN, train } from '../../scripts/train/trainer.js';
@@ -40,6 +40,19 @@ mkdirSync(out, { recursive: true });
 const policyConfig = (dir: string) => ({ kind: 'onnx', options: { modelDir: dir, ...EMBEDDED_POLICY_DEFAULTS, intraOpNumThreads: 1 } });
 const prmConfig = (dir: string) => ({ kind: 'onnx-prm', options: { modelDir: dir, ...EMBEDDED_PRM_DEFAULTS, intraOpNumThreads: 1 } });
 const specOf = (dir: string, head: ModelSpec['head']): ModelSpec => ({ ...readSpec(dir), head });
+
+/** Trains from the current policy's weights on `examples` and exports to `dir`; returns the losses. */
+async function fineTune(dir: string, head: ModelSpec['head'], examples: Example[], o: { steps: number; lr: number; warmupSteps: number; seed: number }): Promise<number[]> {
+  const spec = specOf(policyDir, head);
+  const result = await train({
+    spec,
+    settings: { ...DEFAULT_TRAIN, ...o },
+    data: exampleBatches(examples, { seed: o.seed, batchSize: 32, head }),
+    initial: pickParams(spec, readWeights(policyDir)),
+  });
+  exportModel(dir, spec, result.params, { from: policyDir, examples: examples.length, steps: o.steps });
+  return result.losses;
+}
 
 /** One run through the pool; returns the summary's figures for its algorithm. */
 async function search(name: string, problems: ReturnType<typeof generateArithProblems>, config: ConfigInput) {
@@ -77,29 +90,16 @@ for (let r = 1; r <= rounds; r++) {
   const stepsFile = join(data.dir, 'steps.jsonl');
   const tracesFile = join(data.dir, 'traces.jsonl');
 
-  // 2. A new PRM from this round's step labels, starting from the current policy's weights.
-  const prmSpec = { ...specOf(policyDir, 'classifier') };
-  const prmData = readPrmExamples([stepsFile], prmSpec.maxPositions);
-  const prm = await train({
-    spec: prmSpec,
-    settings: { ...DEFAULT_TRAIN, steps: Number(values['prm-steps']), seed: r, lr: 1e-3, warmupSteps: 30 },
-    data: exampleBatches(prmData.examples, { seed: r, batchSize: 32, head: 'classifier' }),
-    initial: pickParams(prmSpec, readWeights(policyDir)),
-  });
+  // 2. A new PRM from this round's step labels (hard labels of the solved problems, as the embedded
+  //    PRM), starting from the current policy's weights.
+  const prmData = readPrmExamples([stepsFile], specOf(policyDir, 'classifier').maxPositions, { target: 'labels', solvedOnly: true });
   const nextPrm = join(out, `round-${r}`, 'prm');
-  exportModel(nextPrm, prmSpec, prm.params, { round: r, records: prmData.records });
+  const prmLosses = await fineTune(nextPrm, 'classifier', prmData.examples, { steps: Number(values['prm-steps']), lr: 1e-3, warmupSteps: 30, seed: r });
 
   // 3. Fine-tune the policy on the verified traces (rejection-sampling fine-tuning).
-  const policySpec = specOf(policyDir, 'lm');
-  const sft = readTraceExamples([tracesFile], policySpec.maxPositions - 1);
-  const tuned = await train({
-    spec: policySpec,
-    settings: { ...DEFAULT_TRAIN, steps: Number(values['sft-steps']), seed: r, lr: 3e-4, warmupSteps: 20 },
-    data: exampleBatches(sft.examples, { seed: r, batchSize: 32, head: 'lm' }),
-    initial: pickParams(policySpec, readWeights(policyDir)),
-  });
+  const sft = readTraceExamples([tracesFile], specOf(policyDir, 'lm').maxPositions - 1);
   const nextPolicy = join(out, `round-${r}`, 'policy');
-  exportModel(nextPolicy, policySpec, tuned.params, { round: r, traces: sft.records });
+  await fineTune(nextPolicy, 'lm', sft.examples, { steps: Number(values['sft-steps']), lr: 3e-4, warmupSteps: 20, seed: r });
 
   // 4. Held-out: greedy accuracy of the new policy; MCTS with the new PRM and no verifier in the value.
   const greedy = await search(`round-${r}/eval-greedy`, heldOut, { algorithm: 'greedy', policy: policyConfig(nextPolicy), reward: null });
@@ -113,7 +113,7 @@ for (let r = 1; r <= rounds; r++) {
   policyDir = nextPolicy;
   prmDir = nextPrm;
   const yieldText = `${pct(data.a.solveRate)} solved, ${(data.summary.records.traces / training.length).toFixed(2)} traces/problem`;
-  table.push([String(r), yieldText, String(data.summary.records.steps), `${prm.losses[0].toFixed(3)} -> ${prm.losses.at(-1)!.toFixed(3)}`, pct(greedy.a.accuracy), pct(mcts.a.accuracy)]);
+  table.push([String(r), yieldText, String(data.summary.records.steps), `${prmLosses[0].toFixed(3)} -> ${prmLosses.at(-1)!.toFixed(3)}`, pct(greedy.a.accuracy), pct(mcts.a.accuracy)]);
   console.log(`round ${r} (${((performance.now() - t0) / 1000).toFixed(0)} s): data ${yieldText}; greedy ${pct(greedy.a.accuracy)}; MCTS + PRM ${pct(mcts.a.accuracy)}`);
 }
 
