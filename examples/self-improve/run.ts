@@ -4,7 +4,7 @@
 // problems. Starts from the embedded policy (models/arith-policy) and no PRM.
 //
 //   npx tsx examples/self-improve/run.ts [--rounds 2] [--problems 150] [--eval 100] [--budget 600]
-//                                        [--workers 2] [--out out/self-improve]
+//                                        [--workers 2] [--out out/self-improve] [--epochs 2]
 //
 // Needs the build (npm run build): the search runs in pool workers from dist/.
 
@@ -28,6 +28,7 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'out/self-improve' },
     'prm-steps': { type: 'string', default: '300' },
     'sft-steps': { type: 'string', default: '150' },
+    epochs: { type: 'string', default: '2' },
   },
 });
 const rounds = Number(values.rounds);
@@ -41,16 +42,20 @@ const policyConfig = (dir: string) => ({ kind: 'onnx', options: { modelDir: dir,
 const prmConfig = (dir: string) => ({ kind: 'onnx-prm', options: { modelDir: dir, ...EMBEDDED_PRM_DEFAULTS, intraOpNumThreads: 1 } });
 const specOf = (dir: string, head: ModelSpec['head']): ModelSpec => ({ ...readSpec(dir), head });
 
-/** Trains from the current policy's weights on `examples` and exports to `dir`; returns the losses. */
+/**
+ * Trains from the current policy's weights on `examples` and exports to `dir`; returns the losses.
+ * At most `--epochs` passes over the examples: a round's data is small, and more passes overfit it.
+ */
 async function fineTune(dir: string, head: ModelSpec['head'], examples: Example[], o: { steps: number; lr: number; warmupSteps: number; seed: number }): Promise<number[]> {
   const spec = specOf(policyDir, head);
+  const steps = Math.max(1, Math.min(o.steps, Math.ceil((Number(values.epochs) * examples.length) / 32)));
   const result = await train({
     spec,
-    settings: { ...DEFAULT_TRAIN, ...o },
+    settings: { ...DEFAULT_TRAIN, ...o, steps, warmupSteps: Math.min(o.warmupSteps, Math.ceil(steps / 5)) },
     data: exampleBatches(examples, { seed: o.seed, batchSize: 32, head }),
     initial: pickParams(spec, readWeights(policyDir)),
   });
-  exportModel(dir, spec, result.params, { from: policyDir, examples: examples.length, steps: o.steps });
+  exportModel(dir, spec, result.params, { from: policyDir, examples: examples.length, steps });
   return result.losses;
 }
 
