@@ -4,7 +4,7 @@
 // problems. Starts from the embedded policy (models/arith-policy) and no PRM.
 //
 //   npx tsx examples/self-improve/run.ts [--rounds 2] [--problems 150] [--eval 100] [--budget 600]
-//                                        [--workers 2] [--out out/self-improve] [--epochs 2]
+//                                        [--workers 2] [--out out/self-improve] [--epochs 2] [--sft-lr 3e-5]
 //
 // Needs the build (npm run build): the search runs in pool workers from dist/.
 
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     'prm-steps': { type: 'string', default: '300' },
     'sft-steps': { type: 'string', default: '150' },
     epochs: { type: 'string', default: '2' },
+    'sft-lr': { type: 'string', default: '0.00003' },
   },
 });
 const rounds = Number(values.rounds);
@@ -104,7 +105,7 @@ for (let r = 1; r <= rounds; r++) {
   // 3. Fine-tune the policy on the verified traces (rejection-sampling fine-tuning).
   const sft = readTraceExamples([tracesFile], specOf(policyDir, 'lm').maxPositions - 1);
   const nextPolicy = join(out, `round-${r}`, 'policy');
-  await fineTune(nextPolicy, 'lm', sft.examples, { steps: Number(values['sft-steps']), lr: 3e-4, warmupSteps: 20, seed: r });
+  await fineTune(nextPolicy, 'lm', sft.examples, { steps: Number(values['sft-steps']), lr: Number(values['sft-lr']), warmupSteps: 20, seed: r });
 
   // 4. Held-out: greedy accuracy of the new policy; MCTS with the new PRM and no verifier in the value.
   const greedy = await search(`round-${r}/eval-greedy`, heldOut, { algorithm: 'greedy', policy: policyConfig(nextPolicy), reward: null });
