@@ -7,7 +7,7 @@
 // --models embedded (default): the embedded policy and PRM that mcts-gen trains (models/).
 // --models scripted: the scripted policy (30 % step error) and scripted reward model (80 % accurate).
 //
-// Run: npm run bench:quality [-- --problems 300 --budgets 400,1200 --workers 2 --models embedded]
+// Run: npm run bench:quality [-- --problems 300 --budgets 200,600 --workers 2 --models embedded]
 // Needs the build (npm run build): pool workers run dist/.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,7 @@ const { values } = parseArgs({
 });
 const count = Number(values.problems);
 const models = values.models === 'scripted' ? 'scripted' : 'embedded';
-const budgets = (values.budgets ?? (models === 'embedded' ? '400,1200' : '300,1000')).split(',').map(Number);
+const budgets = (values.budgets ?? (models === 'embedded' ? '200,600' : '300,1000')).split(',').map(Number);
 // Held out: the embedded policy trains on seed 1000 and its PRM on MCTS data from seed 2000.
 const problemSeed = models === 'embedded' ? Number(values.seed) : 1000 + Number(values.seed);
 const problems = generateArithProblems({ count, seed: problemSeed });
