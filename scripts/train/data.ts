@@ -63,14 +63,7 @@ export interface Batch {
 
 /** A policy example: loss on every solution character (the model learns to write the steps, not the prompt). */
 export function policyExample(problem: Problem, maxLen: number): Example | null {
-  const prefix = encodeText(problem.prompt + STEP_DELIMITER);
-  const solution = encodeText(solutionSteps(problem).map((s) => s + STEP_DELIMITER).join(''));
-  const all = [...prefix, ...solution];
-  if (all.length > maxLen + 1) return null;
-  const ids = all.slice(0, -1);
-  const targets = all.slice(1);
-  const weights = targets.map((_, i) => (i + 1 >= prefix.length ? 1 : 0));
-  return { ids, targets, weights };
+  return traceExample(problem.prompt + STEP_DELIMITER, solutionSteps(problem).join(STEP_DELIMITER), maxLen);
 }
 
 /**
@@ -184,7 +177,7 @@ export interface PrmDataOptions {
 }
 
 /** Reads steps.jsonl files into PRM examples (records whose text is too long are skipped and counted). */
-export function readPrmExamples(files: readonly string[], maxLen: number, options: PrmDataOptions = { target: 'values', solvedOnly: false }): ReadExamples {
+export function readPrmExamples(files: readonly string[], maxLen: number, options: PrmDataOptions): ReadExamples {
   const rows: { problemId: string; prompt: string; completions: string[]; values: number[]; labels: boolean[] }[] = [];
   const solved = new Set<string>();
   forEachJsonLine(files, ({ prompt, completions, values, labels, problemId }, where) => {

@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../../src/core/rng.js';
-import { emptyUsage, type Problem } from '../../src/core/types.js';
-import { solveWorked, workedSolutionOf } from '../../src/core/worked.js';
+import { emptyUsage, type Problem, type WorkedStep } from '../../src/core/types.js';
+import { applyOp, solveWorked, workedSolutionOf } from '../../src/core/worked.js';
 import { arithProblemAt } from '../../src/tasks/arith.js';
 import { EMBEDDED_POLICY_DEFAULTS, EMBEDDED_PRM_DEFAULTS, createOnnxPolicy, onnxPolicyOptions } from '../../policies/onnx/index.js';
 import { buildDecoder, decoderConfig, writeModelDir, type DecoderSpec } from '../onnx/tiny-models.js';
@@ -113,11 +113,7 @@ export function gradeSolution(problem: Problem, lines: readonly string[]): { wel
       return;
     }
     steps += 1;
-    const a = Number(m[1]);
-    const b = Number(m[3]);
-    const r = Number(m[4]);
-    const truth = m[2] === '+' ? a + b : m[2] === '-' ? a - b : m[2] === '*' ? a * b : a / b;
-    if (Math.abs(truth - r) < 1e-9) arithmeticCorrect += 1;
+    if (Math.abs(applyOp(Number(m[1]), m[2] as WorkedStep['op'], Number(m[3])) - Number(m[4])) < 1e-9) arithmeticCorrect += 1;
   });
   const worked = workedSolutionOf(problem);
   const final = lines.length > 0 ? FINAL_RE.exec(lines[lines.length - 1]) : null;

@@ -153,17 +153,24 @@ describe('training data', () => {
   });
 
   it('reads steps.jsonl with file:line errors and cycles epochs in seeded orders', () => {
+    const soft = { target: 'values', solvedOnly: false } as const;
     const file = join(scratch, 'steps.jsonl');
     const rec = (values: number[]) => JSON.stringify({ prompt: 'Q?\n\n', completions: values.map((_, i) => `${i} + 1 = ${i + 1}`), labels: values.map((v) => v > 0), values });
     writeFileSync(file, `${rec([1, 1])}\n${rec([0.5, 0])}\n${rec([1])}\n`);
-    const read = readPrmExamples([file], 512);
+    const read = readPrmExamples([file], 512, soft);
     expect(read.records).toBe(3);
     expect(read.examples).toHaveLength(3);
     const batches = exampleBatches(read.examples, { seed: 1, batchSize: 3, head: 'classifier' });
     expect(batches.batch(0).lossTokens).toBe(5);
+    // Hard labels of solved problems only: problem b never reached a verified answer, so it is left out.
+    const withId = (problemId: string, labels: boolean[]) => JSON.stringify({ problemId, prompt: 'Q?\n\n', completions: labels.map((_, i) => `${i} + 1 = ${i + 1}`), labels, values: labels.map((l) => (l ? 0.5 : 0)) });
+    writeFileSync(file, `${withId('a', [true, false])}\n${withId('a', [true, true])}\n${withId('b', [false, false])}\n`);
+    const hard = readPrmExamples([file], 512, { target: 'labels', solvedOnly: true });
+    expect(hard.records).toBe(2);
+    expect(hard.examples.map((e) => e.targets.filter((_, i) => e.weights[i] > 0))).toEqual([[1, 0], [1, 1]]);
     writeFileSync(file, `${rec([1])}\n{"prompt": "x", "completions": ["a"], "values": [2]}\n`);
-    expect(() => readPrmExamples([file], 512)).toThrow(`${file}:2:`);
+    expect(() => readPrmExamples([file], 512, soft)).toThrow(`${file}:2:`);
     writeFileSync(file, 'not json\n');
-    expect(() => readPrmExamples([file], 512)).toThrow(`${file}:1: not JSON`);
+    expect(() => readPrmExamples([file], 512, soft)).toThrow(`${file}:1: not JSON`);
   });
 });
