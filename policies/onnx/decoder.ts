@@ -3,7 +3,7 @@
 // a token limit and cooperative cancellation between decode steps (never inside session.run).
 // Imports src/core, the cache, processors, stop strings and session helpers.
 
-import { throwIfAborted, type Rng, type StepEnding } from '../../src/core/index.js';
+import { exclusionWeights, throwIfAborted, type ExclusionTrie, type Rng, type StepEnding } from '../../src/core/index.js';
 import { PrefixKvCache, type KvArray, type KvState } from './kv-cache.js';
 import { sampleToken, type LogitsProcessor } from './logits-processors.js';
 import type { TextTokenizer } from './model-dir.js';
@@ -34,7 +34,11 @@ export interface RowResult {
   text: string;
   /** Sum of the generated tokens' log-probabilities under the model (temperature 1). */
   logprob: number;
+  /** Each generated token's probability under the sampler's processed distribution (before exclusion). */
+  probs: number[];
   ending: StepEnding;
+  /** The row found nothing new to say (every continuation was excluded); it is not a candidate. */
+  dropped: boolean;
 }
 
 export interface GenerateSettings {
@@ -212,8 +216,19 @@ export class OnnxDecoder {
    * Samples one continuation per entry of `rngs` (null = greedy) after `prefix`, all rows in one batch.
    * Rows are independent: row r depends only on the prefix and rngs[r], so a batch gives the same rows as
    * one call per rng. Results are in the order of `rngs`.
+   *
+   * With `exclude`, rows sample without replacement: each token is drawn from the sampler's distribution
+   * scaled by the mass not yet taken below it, so no row repeats a known sequence; a finished row joins
+   * `exclude` at once, so later rows of the batch do not repeat it either.
    */
-  async generate(prefix: readonly number[], rngs: readonly (Rng | null)[], settings: GenerateSettings, signal: AbortSignal, meter: CallMeter): Promise<RowResult[]> {
+  async generate(
+    prefix: readonly number[],
+    rngs: readonly (Rng | null)[],
+    settings: GenerateSettings,
+    signal: AbortSignal,
+    meter: CallMeter,
+    exclude: ExclusionTrie | null = null,
+  ): Promise<RowResult[]> {
     const { tokenizer, eosIds, padId, maxContext, sig } = this.parts;
     const W = rngs.length;
     const n = prefix.length;
@@ -224,7 +239,7 @@ export class OnnxDecoder {
       const full = tokenizer.decode([...anchor, ...ids]);
       return full.startsWith(anchorText) ? full.slice(anchorText.length) : tokenizer.decode(ids);
     };
-    const rows = rngs.map(() => ({ ids: [] as number[], logprob: 0, text: '', checked: 0, done: false, ending: 'length' as StepEnding }));
+    const rows = rngs.map(() => ({ ids: [] as number[], probs: [] as number[], logprob: 0, text: '', checked: 0, done: false, dropped: false, ending: 'length' as StepEnding }));
     let past: Record<string, OrtTensor> = this.hasCache ? this.pastFrom(start.kv!, W) : {};
     let logits: Float32Array = start.lastLogits;
     let stride = 0; // floats between rows' last-position logits (0 at k = 1: every row reads the prefill logits)
@@ -238,8 +253,20 @@ export class OnnxDecoder {
           if (row.done) continue;
           const off = offset0 + r * stride;
           const rowLogits = logits.subarray(off, off + V);
-          const { token, logprob } = sampleToken(rowLogits, settings.processors, rngs[r]);
+          let weights: Map<number, number> | undefined;
+          if (exclude !== null) {
+            const at = exclude.walk(row.ids);
+            if (at !== null && at.children.size > 0) weights = exclusionWeights(at);
+          }
+          const drawn = sampleToken(rowLogits, settings.processors, rngs[r], weights);
+          if (drawn === null) {
+            row.done = true;
+            row.dropped = true;
+            continue;
+          }
+          const { token, logprob } = drawn;
           row.ids.push(token);
+          row.probs.push(drawn.prob);
           row.logprob += logprob;
           let finished = false;
           if (eosIds.has(token)) {
@@ -262,6 +289,7 @@ export class OnnxDecoder {
           }
           if (finished) {
             row.done = true;
+            exclude?.add(row.ids, row.probs);
             // The row's state covers prefix + its tokens before the last one; its child re-encodes to that.
             if (settings.cacheRows && this.hasCache && this.cache !== null && k > 1) {
               this.cache.insert([...prefix, ...row.ids.slice(0, -1)], this.rowState(past, r), Float32Array.from(rowLogits));
@@ -274,7 +302,7 @@ export class OnnxDecoder {
         throwIfAborted(signal);
         let feeds: Record<string, OrtTensor>;
         if (this.hasCache) {
-          const last = rows.map((row) => row.ids[row.ids.length - 1]);
+          const last = rows.map((row) => (row.ids.length > 0 ? row.ids[row.ids.length - 1] : padId));
           feeds = { ...this.inputFeeds(last, W, 1, n + k - 1), ...past };
         } else {
           const seq = n + k;
@@ -304,6 +332,6 @@ export class OnnxDecoder {
     } finally {
       disposeAll(past);
     }
-    return rows.map((row) => ({ ids: row.ids, text: row.text, logprob: row.logprob, ending: row.ending }));
+    return rows.map((row) => ({ ids: row.ids, probs: row.probs, text: row.text, logprob: row.logprob, ending: row.ending, dropped: row.dropped }));
   }
 }

@@ -110,21 +110,46 @@ export function argmax(scores: ArrayLike<number>): number {
   return best;
 }
 
+export interface SampledToken {
+  token: number;
+  logprob: number;
+  prob: number;
+}
+
 /**
  * Picks the next token from raw `logits`: argmax when `rng` is null (greedy), else a draw from the
  * processed distribution. `logprob` is the token's log-probability under the model's own distribution
- * (raw logits, temperature 1), which is what PUCT priors want.
+ * (raw logits, temperature 1), which is what PUCT priors want; `prob` is its probability under the
+ * processed distribution the draw uses (before any exclusion weights).
+ *
+ * `weights` (sparse, token -> factor in [0, 1]) scales the processed distribution before the draw: the
+ * search's sampling without replacement passes 1 - (mass already taken below each token). Returns null
+ * when the weights leave no mass (every continuation is already known).
  */
-export function sampleToken(logits: ArrayLike<number>, processors: readonly LogitsProcessor[], rng: Rng | null): { token: number; logprob: number } {
+export function sampleToken(logits: ArrayLike<number>, processors: readonly LogitsProcessor[], rng: Rng | null): SampledToken;
+export function sampleToken(logits: ArrayLike<number>, processors: readonly LogitsProcessor[], rng: Rng | null, weights: ReadonlyMap<number, number> | undefined): SampledToken | null;
+export function sampleToken(
+  logits: ArrayLike<number>,
+  processors: readonly LogitsProcessor[],
+  rng: Rng | null,
+  weights?: ReadonlyMap<number, number>,
+): SampledToken | null {
+  const lse = logSumExp(logits);
+  let scores: Float64Array = Float64Array.from(logits as ArrayLike<number>);
+  if (rng !== null) for (const p of processors) scores = p(scores);
+  const probs = softmax(scores);
   let token: number;
-  if (rng === null) {
-    token = argmax(logits);
+  if (weights === undefined || weights.size === 0) {
+    token = rng === null ? argmax(logits) : rng.pick(probs);
   } else {
-    let scores: Float64Array = Float64Array.from(logits as ArrayLike<number>);
-    for (const p of processors) scores = p(scores);
-    token = rng.pick(softmax(scores));
+    const w = Float64Array.from(probs);
+    let left = 0;
+    for (const [t, f] of weights) if (t >= 0 && t < w.length) w[t] *= f;
+    for (let i = 0; i < w.length; i++) left += w[i];
+    if (!(left > 1e-12)) return null;
+    token = rng === null ? argmax(w) : rng.pick(w);
   }
-  return { token, logprob: logits[token] - logSumExp(logits) };
+  return { token, logprob: logits[token] - lse, prob: probs[token] };
 }
 
 /** The k-th largest value (1-based) of `xs`, by quickselect on a copy. */

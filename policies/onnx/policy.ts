@@ -4,6 +4,7 @@
 
 import { z } from 'zod';
 import {
+  ExclusionTrie,
   McgError,
   definePolicy,
   intIn,
@@ -132,7 +133,8 @@ export class OnnxPolicy implements Policy {
 
   /**
    * One candidate per rng (null = greedy), sampled as one batch; row r depends only on the prefix and
-   * rngs[r]. Adds prompt tokens, generated tokens, one policy call and model ms to `ctx.usage`. A
+   * rngs[r] (and, with `ctx.exclude`, on the steps to avoid: rows then sample without replacement and a
+   * row with nothing new to say is left out). Adds prompt tokens, generated tokens, one policy call and model ms to `ctx.usage`. A
    * prompt that leaves no room for a token returns no candidates.
    */
   async sampleSteps(at: Trajectory, rngs: readonly (Rng | null)[], ctx: CallContext): Promise<StepCandidate[]> {
@@ -145,12 +147,15 @@ export class OnnxPolicy implements Policy {
       if (ids.length > 0 && ids.length < this.decoder.parts.maxContext && rngs.length > 0) {
         const greedy = rngs.every((r) => r === null) || this.options.temperature === 0;
         const rowRngs = this.options.temperature === 0 ? rngs.map(() => null) : rngs;
-        rows = await this.decoder.generate(ids, rowRngs, greedy ? this.greedySettings : this.settings, ctx.signal, meter);
+        const exclude = ExclusionTrie.fromCandidates(ctx.exclude);
+        rows = await this.decoder.generate(ids, rowRngs, greedy ? this.greedySettings : this.settings, ctx.signal, meter, exclude);
       }
     } finally {
       this.account(ctx, ids.length, rows, meter);
     }
-    return rows.map((r) => ({ text: r.text, logprob: r.logprob, tokens: r.ids.length, ending: r.ending }));
+    return rows
+      .filter((r) => !r.dropped)
+      .map((r) => ({ text: r.text, logprob: r.logprob, tokens: r.ids.length, ending: r.ending, tokenIds: r.ids, tokenProbs: r.probs }));
   }
 
   private account(ctx: CallContext, promptTokens: number, rows: readonly RowResult[], meter: CallMeter): void {

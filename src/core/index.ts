@@ -7,5 +7,6 @@ export * from './plugin.js';
 export * from './issues.js';
 export * from './config.js';
 export * from './tree.js';
+export * from './exclusion.js';
 export * from './text.js';
 export * from './worked.js';

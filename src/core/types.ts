@@ -45,6 +45,14 @@ export interface StepCandidate {
   /** Number of generated tokens. */
   tokens: number;
   ending: StepEnding;
+  /**
+   * Token ids as generated (a closing stop string or EOS included) and the probability the sampler gave
+   * each one (after temperature / top-k / top-p / min-p, before any exclusion). Optional: a policy that
+   * reports them lets the search pass them back in `ctx.exclude`, so a later call at the same node can
+   * sample without replacement and the search knows how much of the policy's mass is still unseen.
+   */
+  tokenIds?: readonly number[];
+  tokenProbs?: readonly number[];
 }
 
 /** Resource use, summed over a search. Plugins add to it through `ctx.usage`. */
@@ -82,6 +90,13 @@ export interface CallContext {
   usage: Usage;
   /** Ask for the most likely output instead of a sample (greedy decoding). */
   greedy?: boolean;
+  /**
+   * Set by tree search: sample without replacement. Holds the steps already proposed after this
+   * trajectory (empty at a node's first expansion). A policy that can should propose only other steps,
+   * and distinct ones within the call: sample from its distribution conditioned on producing none of
+   * these. A policy may ignore it; repeats are then dropped by the search and counted as duplicate tokens.
+   */
+  exclude?: readonly StepCandidate[];
 }
 
 export interface Policy {
