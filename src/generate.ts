@@ -108,6 +108,9 @@ export async function solveProblem(
         simulations: result.stats.simulations,
         nodes: result.stats.nodes,
         stoppedBy: result.stats.stoppedBy,
+        duplicateTokens: result.stats.duplicateTokens,
+        falseSteps: result.stats.falseSteps,
+        falseStepSolutions: result.stats.falseStepSolutions,
         wallMs: result.stats.wallMs,
       };
       return { ok: true, problem, attempts, records, stats };

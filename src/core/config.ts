@@ -54,8 +54,11 @@ export const ALGORITHMS = ['mcts', 'best-of-n', 'self-consistency', 'beam', 'gre
 export type Algorithm = (typeof ALGORITHMS)[number];
 
 export const searchSchema = z.strictObject({
-  /** Expansion width: distinct candidate steps proposed per expansion. */
-  width: intIn(1, 64).default(4),
+  /**
+   * Expansion width: distinct candidate steps asked for at a node's first expansion (later ones come
+   * from widening). 2 measured best on the built-in task (bench:quality: 1, 2 and 4 tried).
+   */
+  width: intIn(1, 64).default(2),
   /** Selection rule for MCTS. */
   selection: oneOf(['puct', 'uct']).default('puct'),
   /** PUCT c_init (MuZero, appendix B). */
@@ -82,8 +85,36 @@ export const searchSchema = z.strictObject({
    * when both are missing the value is `neutralValue`. (AlphaGo mixes value net and rollouts with 0.5.)
    */
   lambda: numberIn(0, 1).default(0.5),
-  /** Rollouts per evaluated non-terminal leaf (0 = none). */
+  /**
+   * Rollouts from each new non-terminal node in MCTS (0 = none): the policy continues one step at a
+   * time (width 1) to a terminal; every rollout step becomes a tree node, and the terminal's value is
+   * backed up along the whole path, so a rollout that ends verified is a trace like any other.
+   */
   rollouts: intIn(0, 64).default(0),
+  /**
+   * Progressive widening (Coulom 2007; Chaslot et al. 2008; Couëtoux et al. 2011): a visited node is
+   * expanded again for new candidates while it has fewer than k * N(s)^alpha children (N(s): its
+   * visits), or whenever every child is exhausted. Each widening asks for `width` candidates with the
+   * node's known steps in `ctx.exclude` (policies that can sample without replacement never repeat
+   * one). A node closes when `closeAfter` widenings in a row gave nothing new, or when the policy's
+   * unseen mass there (known when candidates carry token probabilities) is below `minNewMass`.
+   * k = 0 turns widening off: a node is expanded once.
+   */
+  widening: z
+    .strictObject({
+      k: numberIn(0, 64).default(1),
+      alpha: numberIn(0, 1).default(0.5),
+      width: intIn(1, 64).default(1),
+      closeAfter: intIn(1, 64).default(2),
+      minNewMass: numberIn(0, 1).default(0.01),
+      maxChildren: intIn(1, 4096).default(64),
+    })
+    .prefault({}),
+  /**
+   * A node whose own step makes a false arithmetic claim (the verifier's process check) becomes a failed
+   * leaf with value 0: never expanded, never a verified trace. Needs a verifier with `checkSteps`.
+   */
+  pruneFalseSteps: z.boolean().default(true),
   /** Value of a leaf with no reward model, verdict or rollout. */
   neutralValue: numberIn(0, 1).default(0.5),
   /** Leaves expanded concurrently in one tree (virtual loss keeps them apart). */
@@ -104,14 +135,14 @@ export const searchSchema = z.strictObject({
 });
 
 export const budgetSchema = z.strictObject({
-  /** MCTS simulations per problem. */
-  simulations: intIn(1, 10_000_000).default(16),
+  /** MCTS simulations per problem (a cap: the generated-token budget is what binds by default). */
+  simulations: intIn(1, 10_000_000).default(10_000),
   /** Tree size cap (nodes, root included). */
   nodes: intIn(2, 50_000_000).default(100_000),
   /** Maximum steps in a solution; a node at this depth is terminal. */
   depth: intIn(1, 1024).default(16),
-  /** Generated-token budget per problem (null = none). */
-  generatedTokens: limit().default(null),
+  /** Generated-token budget per problem (null = none); the measure algorithms are compared at. */
+  generatedTokens: limit().default(600),
   /** Wall-clock budget per problem in ms (null = none). Makes results depend on machine speed. */
   wallMs: limit().default(null),
 });
@@ -127,6 +158,12 @@ export const filterSchema = z.strictObject({
   maxStepRecordsPerProblem: intIn(0, 100_000).default(16),
   /** Drop records whose normalised text was already written in this run. */
   dedup: z.boolean().default(true),
+  /**
+   * Check every step with the verifier's process check (arithmetic claims) where it has one: a solution
+   * with a false step is never verified (whatever its answer), its step labels are false from the first
+   * false step on, and no pair chooses it.
+   */
+  verifiedSteps: z.boolean().default(true),
 });
 
 export const pairsSchema = z.strictObject({

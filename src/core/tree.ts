@@ -2,7 +2,7 @@
 // plain array. Children are kept in insertion order as a linked list (first/last child, next sibling),
 // so samplers can add a child to an already expanded node. No I/O, no plugins.
 
-import type { StepCandidate, StepEnding, Verdict } from './types.js';
+import type { StepCandidate, StepEnding, StepVerdict, Verdict } from './types.js';
 
 /** Id of the root node. */
 export const ROOT = 0;
@@ -21,6 +21,10 @@ export const FLAG = {
   EXHAUSTED: 16,
   /** The node's first visit has been claimed by a simulation (its evaluation is backed up once). */
   COUNTED: 32,
+  /** The policy has nothing new to say after this node: it is not widened again. */
+  CLOSED: 64,
+  /** The node's own step makes an arithmetic (process) claim that does not hold. */
+  FALSE_STEP: 128,
 } as const;
 
 const ENDINGS: readonly (StepEnding | 'root')[] = ['root', 'step', 'final', 'length'];
@@ -47,6 +51,10 @@ export interface NodeJSON {
   terminal: boolean;
   children: number[];
   verdict?: Verdict;
+  /** Process check of this node's own step (arithmetic claims), when one ran. */
+  stepVerdict?: StepVerdict;
+  /** Closed to widening: the policy had nothing new to say here. */
+  closed?: boolean;
 }
 
 export class TreeStore {
@@ -83,6 +91,10 @@ export class TreeStore {
   passVisits: Uint32Array;
   text: string[] = [];
   readonly verdicts = new Map<number, Verdict>();
+  /** Process verdict of each checked node's own step. */
+  readonly stepVerdicts = new Map<number, StepVerdict>();
+  /** The final-answer verdict of terminals whose answer passed but whose path holds a false step. */
+  readonly answerVerdicts = new Map<number, Verdict>();
 
   constructor(initialCapacity = 256, backup: 'mean' | 'max' = 'mean') {
     this.capacity = Math.max(4, initialCapacity);
@@ -245,6 +257,12 @@ export class TreeStore {
     return out.reverse();
   }
 
+  /** True when the step of `node` or of an ancestor makes a false arithmetic claim. */
+  hasFalseStepOnPath(node: number): boolean {
+    for (let n = node; n !== ROOT && n !== NONE; n = this.parent[n]) if (this.has(n, FLAG.FALSE_STEP)) return true;
+    return false;
+  }
+
   /** Step texts from the root down to `node`. */
   stepsTo(node: number): string[] {
     return this.pathTo(node).map((n) => this.text[n]);
@@ -287,6 +305,9 @@ export class TreeStore {
       };
       const verdict = this.verdicts.get(id);
       if (verdict !== undefined) node.verdict = verdict;
+      const stepVerdict = this.stepVerdicts.get(id);
+      if (stepVerdict !== undefined) node.stepVerdict = stepVerdict;
+      if (this.has(id, FLAG.CLOSED) && !this.has(id, FLAG.TERMINAL)) node.closed = true;
       out.push(node);
     }
     return out;

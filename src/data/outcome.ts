@@ -20,6 +20,12 @@ export interface ProblemStats {
   simulations: number;
   nodes: number;
   stoppedBy: StopReason;
+  /** Generated tokens spent on candidates that were dropped (duplicates of a sibling, empty steps). */
+  duplicateTokens: number;
+  /** Steps whose arithmetic claims failed the process check. */
+  falseSteps: number;
+  /** Solutions whose final answer passed but which hold a false step (so not verified). */
+  falseStepSolutions: number;
   wallMs: number;
 }
 

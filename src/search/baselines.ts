@@ -65,7 +65,7 @@ async function sampleSolution(rt: SearchRuntime, key: string, greedy: boolean): 
     }
     const stop = rt.exhaustedBudget();
     if (stop !== undefined) return { terminal: NONE, stop };
-    const ids = await rt.expand(node, 1, rt.rng.split('sample').split(key).split(rt.tree.depth[node]), greedy);
+    const ids = await rt.expand(node, 1, rt.rng.split('sample').split(key).split(rt.tree.depth[node]), { greedy });
     if (ids.length === 0) return { terminal: NONE };
     node = ids[0];
   }
@@ -101,11 +101,16 @@ export async function runSelfConsistency(rt: SearchRuntime): Promise<BaselineOut
   const { finished, stoppedBy } = await sampleMany(rt, rt.search.samples);
   const votes = new Map<string, { count: number; first: number }>();
   for (const t of finished) {
-    const answer = rt.tree.verdicts.get(t)?.answer;
+    const verdict = rt.tree.verdicts.get(t);
+    const answer = verdict?.answer;
     if (answer === undefined || answer === '') continue;
     const v = votes.get(answer);
     if (v === undefined) votes.set(answer, { count: 1, first: t });
-    else v.count++;
+    else {
+      v.count++;
+      // The answer is committed with its first solution whose every step holds, when there is one.
+      if (verdict?.kind === 'pass' && rt.tree.verdicts.get(v.first)?.kind !== 'pass') v.first = t;
+    }
   }
   let chosen = NONE;
   let bestCount = 0;
@@ -137,7 +142,7 @@ export async function runBeam(rt: SearchRuntime): Promise<BaselineOutcome> {
         stoppedBy = stop;
         break outer;
       }
-      const ids = await rt.expand(b, rt.search.width, rt.rng.split('beam').split(tree.positionKey(b)));
+      const ids = await rt.expand(b, rt.search.width, rt.rng.split('beam').split(tree.positionKey(b)), { exclude: true });
       for (const id of ids) {
         if (tree.has(id, FLAG.TERMINAL)) {
           if (!finished.includes(id)) finished.push(id);

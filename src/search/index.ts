@@ -11,7 +11,7 @@ import { runBeam, runBestOfN, runGreedy, runSelfConsistency } from './baselines.
 import { chooseMctsAnswer, runMcts } from './mcts.js';
 import { SearchRuntime, type SearchPlugins, type StopReason } from './runtime.js';
 
-export { SearchRuntime, mixValue, type SearchPlugins, type StopReason } from './runtime.js';
+export { FALSE_STEP_REASON, SearchRuntime, mixValue, type ExpandOptions, type SearchPlugins, type StopReason } from './runtime.js';
 export * from './selection.js';
 export { chooseMctsAnswer, runMcts } from './mcts.js';
 export { pathScore, runBeam, runBestOfN, runGreedy, runSelfConsistency } from './baselines.js';
@@ -24,6 +24,12 @@ export interface SearchStats {
   stoppedBy: StopReason;
   /** Candidates dropped as duplicates of a sibling. */
   duplicates: number;
+  /** Generated tokens of dropped candidates (duplicates of a sibling, empty steps). */
+  duplicateTokens: number;
+  /** Steps whose arithmetic claims failed the process check. */
+  falseSteps: number;
+  /** Solutions whose final answer passed but which hold a false step (not verified). */
+  falseStepSolutions: number;
   wallMs: number;
 }
 
@@ -56,7 +62,7 @@ export async function runSearch(problem: Problem, config: Config, plugins: Searc
   const signal = options.signal ?? new AbortController().signal;
   const now = options.now ?? (() => performance.now());
   const rng = options.rng ?? problemRng(config.seed, problem.id);
-  const rt = new SearchRuntime(problem, plugins, config.search, config.budget, rng, signal, now);
+  const rt = new SearchRuntime(problem, plugins, config.search, config.budget, rng, signal, now, config.filters.verifiedSteps);
   let chosen = NONE;
   let simulations = 0;
   let stoppedBy: StopReason;
@@ -93,7 +99,17 @@ export async function runSearch(problem: Problem, config: Config, plugins: Searc
     success: chosenVerdict?.kind === 'pass',
     solutions,
     usage: rt.usage,
-    stats: { simulations, nodes: tree.size, maxDepth, stoppedBy, duplicates: rt.duplicates, wallMs: Math.round(rt.elapsedMs()) },
+    stats: {
+      simulations,
+      nodes: tree.size,
+      maxDepth,
+      stoppedBy,
+      duplicates: rt.duplicates,
+      duplicateTokens: rt.duplicateTokens,
+      falseSteps: rt.falseSteps,
+      falseStepSolutions: rt.falseStepSolutions,
+      wallMs: Math.round(rt.elapsedMs()),
+    },
   };
 }
 

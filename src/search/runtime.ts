@@ -1,11 +1,12 @@
 // What every search algorithm shares: the tree, the plugins, usage and budget accounting, expansion
-// (policy call, candidate checks, dedup, priors) and evaluation (reward model, terminal verifier,
-// rollouts, the lambda-mix). Algorithms decide only where to expand and what to keep.
+// (policy call, candidate checks, dedup, priors, sampling without replacement) and evaluation (step
+// checks, reward model, terminal verifier, the lambda-mix). Algorithms decide only where to expand and what to keep.
 
 import type { BudgetConfig, SearchConfig } from '../core/config.js';
 import { McgError, throwIfAborted } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { normalizeStepText } from '../core/text.js';
+import { ExclusionTrie } from '../core/exclusion.js';
 import { FLAG, NONE, ROOT, TreeStore } from '../core/tree.js';
 import {
   emptyUsage,
@@ -46,15 +47,38 @@ export function mixValue(reward: number, outcome: number, lambda: number, neutra
   return neutral;
 }
 
+/** How one expansion asks the policy. */
+export interface ExpandOptions {
+  /** Ask for the most likely step (greedy decoding). */
+  greedy?: boolean;
+  /**
+   * Pass the steps already proposed at this node in `ctx.exclude` (sampling without replacement) and
+   * remember what comes back. Tree search sets it; i.i.d. samplers (best-of-n) do not.
+   */
+  exclude?: boolean;
+}
+
+/** Reason code of a verdict given to a solution (or a leaf) with a false arithmetic step. */
+export const FALSE_STEP_REASON = 'false_step';
+
 export class SearchRuntime {
   readonly tree: TreeStore;
   readonly usage: Usage = emptyUsage();
-  /** Terminal nodes whose verdict passed, in order of discovery. */
+  /** Terminal nodes whose verdict passed (and, with step checks, every step holds), in order of discovery. */
   readonly verified: number[] = [];
   /** Candidates dropped as duplicates of a sibling or as empty steps. */
   duplicates = 0;
   emptySteps = 0;
+  /** Generated tokens of dropped candidates (duplicates and empty steps). */
+  duplicateTokens = 0;
+  /** Steps whose arithmetic claims failed the process check; solutions whose answer passed but a step did not. */
+  falseSteps = 0;
+  falseStepSolutions = 0;
+  /** Every candidate proposed at a node with `exclude` (kept or dropped), for `ctx.exclude`. */
+  private readonly proposed = new Map<number, StepCandidate[]>();
+  private readonly tries = new Map<number, ExclusionTrie>();
   private readonly startedAt: number;
+  private readonly stepChecks: boolean;
 
   constructor(
     readonly problem: Problem,
@@ -64,9 +88,12 @@ export class SearchRuntime {
     readonly rng: Rng,
     readonly signal: AbortSignal,
     private readonly now: () => number,
+    /** Check every step with the verifier's process check (`filters.verifiedSteps`). */
+    readonly verifiedSteps = true,
   ) {
     this.tree = new TreeStore(256, search.backup);
     this.startedAt = now();
+    this.stepChecks = plugins.verifier.checkSteps !== undefined && (verifiedSteps || search.pruneFalseSteps);
   }
 
   trajectory(node: number): Trajectory {
@@ -95,11 +122,20 @@ export class SearchRuntime {
   }
 
   /**
+   * The policy's mass after `node` not yet covered by the steps proposed there (with `exclude`): the
+   * chance that one more sample is new. NaN when the policy does not report token probabilities.
+   */
+  remainingMass(node: number): number {
+    const trie = this.tries.get(node);
+    return trie === undefined ? Number.NaN : trie.remainingMass();
+  }
+
+  /**
    * Asks the policy for up to `width` steps after `node` and adds the new distinct ones as children
    * (duplicates of each other or of existing children are dropped). New children are evaluated.
    * Returns the child ids matching each distinct candidate, existing or new, in candidate order.
    */
-  async expand(node: number, width: number, rng: Rng, greedy = false): Promise<number[]> {
+  async expand(node: number, width: number, rng: Rng, options: ExpandOptions = {}): Promise<number[]> {
     throwIfAborted(this.signal);
     const tree = this.tree;
     const room = this.budget.nodes - tree.size;
@@ -107,12 +143,15 @@ export class SearchRuntime {
     tree.set(node, FLAG.EXPANDING);
     let candidates: StepCandidate[];
     try {
-      candidates = await this.plugins.policy.propose(this.trajectory(node), width, this.context(rng, greedy));
+      const ctx = this.context(rng, options.greedy === true);
+      if (options.exclude === true) ctx.exclude = this.proposed.get(node) ?? [];
+      candidates = await this.plugins.policy.propose(this.trajectory(node), width, ctx);
     } catch (err) {
       tree.clear(node, FLAG.EXPANDING);
       throw err;
     }
     checkCandidates(candidates, width, this.plugins.policy.name);
+    if (options.exclude === true) this.remember(node, candidates);
 
     const existing = new Map<string, number>();
     if (tree.childCount[node] > 0) for (let c = tree.firstChild[node]; c !== NONE; c = tree.nextSibling[c]) existing.set(normalizeStepText(tree.text[c]), c);
@@ -123,16 +162,19 @@ export class SearchRuntime {
       const key = normalizeStepText(c.text);
       if (key === '' && c.ending !== 'final') {
         this.emptySteps++;
+        this.duplicateTokens += c.tokens;
         continue;
       }
       const known = existing.get(key);
       if (known !== undefined) {
         this.duplicates++;
+        this.duplicateTokens += c.tokens;
         if (!order.includes(known)) order.push(known);
         continue;
       }
       if (freshKeys.includes(key)) {
         this.duplicates++;
+        this.duplicateTokens += c.tokens;
         continue;
       }
       if (fresh.length >= room) break;
@@ -146,18 +188,21 @@ export class SearchRuntime {
       tree.set(node, FLAG.EXPANDED);
       return order as number[];
     }
+    const before = tree.childCount[node];
     const priors = priorsFromLogprobs(
       fresh.map((c) => c.logprob),
       fresh.map((c) => c.tokens),
       this.search.priorTemperature,
       this.search.priorLengthNorm,
     );
-    if (node === ROOT && this.search.dirichlet.fraction > 0 && tree.childCount[ROOT] === 0) {
+    if (node === ROOT && this.search.dirichlet.fraction > 0 && before === 0) {
       const noise = this.rng.split('dirichlet').dirichlet(this.search.dirichlet.alpha, priors.length);
       const eps = this.search.dirichlet.fraction;
       for (let i = 0; i < priors.length; i++) priors[i] = (1 - eps) * priors[i] + eps * noise[i];
     }
     const start = tree.addChildren(node, fresh, priors);
+    // A widened node's priors are renormalised over all its children (old and new).
+    if (before > 0) this.renormalizePriors(node);
     // Children become selectable only once evaluated: until then the node reads as being expanded.
     tree.clear(node, FLAG.EXPANDED);
     tree.set(node, FLAG.EXPANDING);
@@ -167,28 +212,85 @@ export class SearchRuntime {
       ids.push(id);
       if (fresh[i].ending === 'final' || tree.depth[id] >= this.budget.depth) tree.set(id, FLAG.TERMINAL);
     }
-    await this.evaluate(ids);
-    tree.clear(node, FLAG.EXPANDING);
-    tree.set(node, FLAG.EXPANDED);
+    try {
+      await this.evaluate(ids);
+    } finally {
+      tree.clear(node, FLAG.EXPANDING);
+      tree.set(node, FLAG.EXPANDED);
+    }
     return order.map((o) => (typeof o === 'number' ? o : start + freshKeys.indexOf(o)));
   }
 
+  private remember(node: number, candidates: readonly StepCandidate[]): void {
+    let list = this.proposed.get(node);
+    if (list === undefined) {
+      list = [];
+      this.proposed.set(node, list);
+    }
+    for (const c of candidates) {
+      list.push(c);
+      if (c.tokenIds !== undefined && c.tokenProbs !== undefined && c.tokenIds.length === c.tokenProbs.length && c.tokenIds.length > 0) {
+        let trie = this.tries.get(node);
+        if (trie === undefined) {
+          trie = new ExclusionTrie();
+          this.tries.set(node, trie);
+        }
+        trie.add(c.tokenIds, c.tokenProbs);
+      }
+    }
+  }
+
+  private renormalizePriors(node: number): void {
+    const tree = this.tree;
+    const kids = tree.children(node);
+    const priors = priorsFromLogprobs(
+      kids.map((c) => tree.logprob[c]),
+      kids.map((c) => tree.tokens[c]),
+      this.search.priorTemperature,
+      this.search.priorLengthNorm,
+    );
+    for (let i = 0; i < kids.length; i++) tree.prior[kids[i]] = priors[i];
+  }
+
   /**
-   * Evaluates new nodes: reward-model scores in one batch (outcome models score terminals only),
-   * verdicts for terminals, rollouts for non-terminals when configured; stores the mixed value.
+   * Evaluates new nodes: the process check of each node's own step (a false one is a failed leaf when
+   * `search.pruneFalseSteps`), reward-model scores in one batch (outcome models score terminals only),
+   * verdicts for terminals; stores the mixed value. A terminal whose answer passed but whose path holds
+   * a false step (step checks on) gets a `false_step` fail verdict.
    */
   async evaluate(ids: readonly number[]): Promise<void> {
     if (ids.length === 0) return;
     const tree = this.tree;
     const { reward, verifier } = this.plugins;
+
+    if (this.stepChecks) {
+      const ctx = this.context(this.rng.split('steps'));
+      for (const id of ids) {
+        const [sv] = await verifier.checkSteps!(this.problem, { problem: this.problem, steps: [tree.text[id]] }, ctx);
+        if (sv === undefined) continue;
+        tree.stepVerdicts.set(id, { ...sv, step: tree.depth[id] - 1 });
+        if (sv.kind !== 'fail') continue;
+        tree.set(id, FLAG.FALSE_STEP);
+        this.falseSteps++;
+        if (this.search.pruneFalseSteps) {
+          tree.set(id, FLAG.TERMINAL | FLAG.CLOSED);
+          tree.verdicts.set(id, { kind: 'fail', reason: FALSE_STEP_REASON, detail: `step ${tree.depth[id]}: an arithmetic claim does not hold` });
+          tree.outcome[id] = 0;
+        }
+      }
+    }
+    const pruned = (id: number): boolean => tree.has(id, FLAG.FALSE_STEP) && this.search.pruneFalseSteps;
+
     // Trajectories are built only for nodes a plugin will see.
+    const live = ids.filter((id) => !pruned(id));
     const needAll = reward !== null && reward.granularity === 'step';
-    const trajectories = ids.map((id) => (needAll || this.isTerminal(id) || this.search.rollouts > 0 ? this.trajectory(id) : undefined));
+    const trajectories = new Map<number, Trajectory>();
+    for (const id of live) if (needAll || this.isTerminal(id)) trajectories.set(id, this.trajectory(id));
 
     if (reward !== null) {
-      const targets = reward.granularity === 'outcome' ? ids.filter((id) => this.isTerminal(id)) : [...ids];
+      const targets = reward.granularity === 'outcome' ? live.filter((id) => this.isTerminal(id)) : live;
       if (targets.length > 0) {
-        const batch = targets.map((id) => trajectories[ids.indexOf(id)]!);
+        const batch = targets.map((id) => trajectories.get(id)!);
         const scores = await reward.score(batch, this.context(this.rng.split('reward')));
         if (!(scores instanceof Float64Array) && !Array.isArray(scores)) {
           throw new McgError('PLUGIN_FAILED', `reward model ${reward.name} returned ${typeof scores}, expected a Float64Array`);
@@ -205,40 +307,26 @@ export class SearchRuntime {
     }
 
     await Promise.all(
-      ids.map(async (id, i) => {
-        if (this.isTerminal(id)) {
-          const verdict = await verifier.check(this.problem, trajectories[i]!, this.context(this.rng.split('verify')));
-          checkVerdict(verdict, verifier.name);
-          tree.verdicts.set(id, verdict);
-          tree.outcome[id] = verdictReward(verdict);
-        } else if (this.search.rollouts > 0 && this.plugins.policy.rollout !== undefined) {
-          tree.outcome[id] = await this.rolloutValue(id, trajectories[i]!);
+      live.map(async (id) => {
+        if (!this.isTerminal(id)) return;
+        let verdict = await verifier.check(this.problem, trajectories.get(id)!, this.context(this.rng.split('verify')));
+        checkVerdict(verdict, verifier.name);
+        if (verdict.kind === 'pass' && this.stepChecks && this.verifiedSteps && tree.hasFalseStepOnPath(id)) {
+          tree.answerVerdicts.set(id, verdict);
+          this.falseStepSolutions++;
+          verdict = { kind: 'fail', reason: FALSE_STEP_REASON, ...(verdict.answer === undefined ? {} : { answer: verdict.answer }), detail: `the final answer passed (${verdict.reason}) but a step's arithmetic claim does not hold` };
         }
+        tree.verdicts.set(id, verdict);
+        tree.outcome[id] = verdictReward(verdict);
       }),
     );
 
     for (const id of ids) {
-      tree.evalValue[id] = mixValue(tree.rewardScore[id], tree.outcome[id], this.search.lambda, this.search.neutralValue);
+      // A step known to be false is worth nothing, whatever a reward model says of it.
+      tree.evalValue[id] = pruned(id) ? 0 : mixValue(tree.rewardScore[id], tree.outcome[id], this.search.lambda, this.search.neutralValue);
       tree.set(id, FLAG.EVALUATED);
       if (this.isTerminal(id) && tree.verdicts.get(id)?.kind === 'pass') this.verified.push(id);
     }
-  }
-
-  /** Mean terminal reward of `search.rollouts` rollouts from `node` (rollout steps are not added to the tree). */
-  private async rolloutValue(node: number, at: Trajectory): Promise<number> {
-    const policy = this.plugins.policy;
-    let total = 0;
-    const key = this.tree.positionKey(node);
-    for (let r = 0; r < this.search.rollouts; r++) {
-      const rng = this.rng.split('rollout').split(key).split(r);
-      const steps = await policy.rollout!(at, this.context(rng));
-      checkCandidates(steps, Number.MAX_SAFE_INTEGER, policy.name);
-      const full: Trajectory = { problem: this.problem, steps: [...at.steps, ...steps.map((s) => s.text)] };
-      const verdict = await this.plugins.verifier.check(this.problem, full, this.context(rng.split('verify')));
-      checkVerdict(verdict, this.plugins.verifier.name);
-      total += verdictReward(verdict);
-    }
-    return total / this.search.rollouts;
   }
 
   /** Visit `leaf` once with its evaluated value (and record terminal outcomes for MC estimates). */

@@ -3,8 +3,8 @@
 
 import { NONE, type TreeStore } from '../core/tree.js';
 
-/** Picks a child of `parent`; returns NONE when it has none. */
-export type SelectChild = (tree: TreeStore, parent: number) => number;
+/** Picks a child of `parent` (skipping those `skip` rejects); returns NONE when none is left. */
+export type SelectChild = (tree: TreeStore, parent: number, skip?: (child: number) => boolean) => number;
 
 /**
  * PUCT exploration weight c(s) = cInit + log((N(s) + cBase + 1) / cBase).
@@ -50,12 +50,13 @@ export interface PuctOptions {
 
 /** Selection by PUCT; ties go to the earlier child. */
 export function createPuct(options: PuctOptions): SelectChild {
-  return (tree, parent) => {
+  return (tree, parent, skip) => {
     const parentStats = effectiveStats(tree, parent, options.virtualLoss);
     const c = puctC(parentStats.n, options.cInit, options.cBase);
     let best = NONE;
     let bestScore = Number.NEGATIVE_INFINITY;
     for (let ch = tree.firstChild[parent]; ch !== NONE; ch = tree.nextSibling[ch]) {
+      if (skip?.(ch) === true) continue;
       const { n, q } = effectiveStats(tree, ch, options.virtualLoss);
       const score = puctScore(n > 0 ? q : options.unvisitedValue, tree.prior[ch], parentStats.n, n, c);
       if (score > bestScore) {
@@ -74,11 +75,12 @@ export interface UctOptions {
 
 /** Selection by UCT: unvisited children first (in order), then UCB1; ties go to the earlier child. */
 export function createUct(options: UctOptions): SelectChild {
-  return (tree, parent) => {
+  return (tree, parent, skip) => {
     const parentStats = effectiveStats(tree, parent, options.virtualLoss);
     let best = NONE;
     let bestScore = Number.NEGATIVE_INFINITY;
     for (let ch = tree.firstChild[parent]; ch !== NONE; ch = tree.nextSibling[ch]) {
+      if (skip?.(ch) === true) continue;
       const { n, q } = effectiveStats(tree, ch, options.virtualLoss);
       const score = uctScore(q, parentStats.n, n, options.c);
       if (score > bestScore) {

@@ -19,9 +19,15 @@ export type ToyStep = [text: string, p: number, final?: boolean];
 
 /**
  * A policy with a fixed menu per prefix (steps joined by "/", "" for the root). It returns the first
- * `width` menu entries in order (or one by greedy/ctx), each costing one token per character.
+ * `width` menu entries in order (or one by greedy/ctx), each costing one token per character. Entries
+ * named in `ctx.exclude` are skipped (sampling without replacement at the text level). With
+ * `tokenProbs`, each candidate reports one token (its menu index) whose probability is its menu
+ * probability, so the search can tell how much of the menu's mass it has seen.
  */
-export function menuPolicy(menu: Record<string, ToyStep[]>, opts: { delayMs?: (ctx: CallContext) => number; sample?: boolean } = {}): Policy & { calls: string[]; greedyCalls: number } {
+export function menuPolicy(
+  menu: Record<string, ToyStep[]>,
+  opts: { delayMs?: (ctx: CallContext) => number; sample?: boolean; tokenProbs?: boolean } = {},
+): Policy & { calls: string[]; greedyCalls: number } {
   const calls: string[] = [];
   const policy = {
     name: 'menu',
@@ -33,7 +39,8 @@ export function menuPolicy(menu: Record<string, ToyStep[]>, opts: { delayMs?: (c
       if (ctx.greedy === true) policy.greedyCalls++;
       const delay = opts.delayMs?.(ctx) ?? 0;
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-      const items = menu[key] ?? [];
+      const excluded = new Set((ctx.exclude ?? []).map((c) => c.text));
+      const items = (menu[key] ?? []).filter(([text]) => !excluded.has(text));
       let chosen: ToyStep[];
       if (opts.sample === true && ctx.greedy !== true) {
         chosen = [];
@@ -41,7 +48,14 @@ export function menuPolicy(menu: Record<string, ToyStep[]>, opts: { delayMs?: (c
       } else {
         chosen = items.slice(0, ctx.greedy === true ? 1 : width);
       }
-      const out = chosen.map(([text, p, final]) => ({ text, logprob: Math.log(p), tokens: text.length, ending: final === true ? ('final' as const) : ('step' as const) }));
+      const out: StepCandidate[] = chosen.map(([text, p, final]) => ({ text, logprob: Math.log(p), tokens: text.length, ending: final === true ? ('final' as const) : ('step' as const) }));
+      if (opts.tokenProbs === true) {
+        for (const c of out) {
+          const index = (menu[key] ?? []).findIndex(([text]) => text === c.text);
+          c.tokenIds = [index];
+          c.tokenProbs = [Math.exp(c.logprob)];
+        }
+      }
       ctx.usage.generatedTokens += out.reduce((n, c) => n + c.tokens, 0);
       ctx.usage.policyCalls += 1;
       return out;

@@ -18,11 +18,12 @@ const table = { A: 0.8, B: 0.3, 'A1!': 0.9, 'A2!': 0.2, 'B1!': 0.7 };
 function config(extra: ConfigInput = {}) {
   return parseConfig({
     ...extra,
-    search: { width: 2, priorLengthNorm: false, lambda: 0.5, ...(extra.search ?? {}) },
+    search: { width: 2, priorLengthNorm: false, lambda: 0.5, widening: { k: 0 }, ...(extra.search ?? {}) },
     budget: { simulations: 50, ...(extra.budget ?? {}) },
   });
 }
 
+// Plain MCTS (progressive widening off: each node is expanded once); widening has its own tests.
 describe('MCTS on a hand-computed tree', () => {
   it('selects, expands, evaluates and backs up as computed by hand (PUCT, mean backup)', async () => {
     const policy = menuPolicy(menu);
