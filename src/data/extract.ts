@@ -22,12 +22,18 @@ export interface FilterCounts {
   overCap: number;
   /** Dropped: duplicate text (within the problem here; across the run in the writer). */
   duplicate: number;
+  /**
+   * With `filters.verifiedSteps`: traces and pairs not made because a step of the would-be verified side
+   * makes a false arithmetic claim (its answer passed); step records whose labels turned false at a
+   * false step (those are kept).
+   */
+  falseStep: number;
   /** Written. */
   kept: number;
 }
 
 export function emptyFilterCounts(): FilterCounts {
-  return { candidates: 0, unverified: 0, belowThreshold: 0, overCap: 0, duplicate: 0, kept: 0 };
+  return { candidates: 0, unverified: 0, belowThreshold: 0, overCap: 0, duplicate: 0, falseStep: 0, kept: 0 };
 }
 
 export function addFilterCounts(into: FilterCounts, add: FilterCounts): FilterCounts {
@@ -36,6 +42,7 @@ export function addFilterCounts(into: FilterCounts, add: FilterCounts): FilterCo
   into.belowThreshold += add.belowThreshold;
   into.overCap += add.overCap;
   into.duplicate += add.duplicate;
+  into.falseStep += add.falseStep ?? 0;
   into.kept += add.kept;
   return into;
 }
@@ -52,25 +59,30 @@ export interface ExtractedRecords {
 interface SubtreeOutcomes {
   pass: Uint32Array;
   fail: Uint32Array;
+  /** Solutions whose answer passed but which hold a false step (counted in `fail` too). */
+  falsePass: Uint32Array;
 }
 
 /** Children always have larger ids than their parent, so one reverse sweep sums subtrees. */
 function subtreeOutcomes(tree: TreeStore): SubtreeOutcomes {
   const pass = new Uint32Array(tree.size);
   const fail = new Uint32Array(tree.size);
+  const falsePass = new Uint32Array(tree.size);
   for (let id = tree.size - 1; id >= 0; id--) {
     if (tree.has(id, FLAG.TERMINAL)) {
       const v = tree.verdicts.get(id);
       if (v?.kind === 'pass') pass[id] += 1;
       else if (v?.kind === 'fail') fail[id] += 1;
+      if (tree.answerVerdicts.has(id)) falsePass[id] += 1;
     }
     const p = tree.parent[id];
     if (p !== NONE) {
       pass[p] += pass[id];
       fail[p] += fail[id];
+      falsePass[p] += falsePass[id];
     }
   }
-  return { pass, fail };
+  return { pass, fail, falsePass };
 }
 
 /** True when the edit distance between a and b is at least k (cheap for the common small k). */
@@ -123,7 +135,8 @@ export function extractRecords(result: SearchResult, config: Config, provenance:
       f.candidates++;
       const verdict = tree.verdicts.get(t)!;
       if (config.filters.verifiedOnly && verdict.kind !== 'pass') {
-        f.unverified++;
+        if (tree.answerVerdicts.has(t)) f.falseStep++;
+        else f.unverified++;
         continue;
       }
       const value = nodeValue(tree, t);
@@ -157,7 +170,7 @@ export function extractRecords(result: SearchResult, config: Config, provenance:
         ],
         steps: path.map((n) => ({ text: tree.text[n], value: nodeValue(tree, n), visits: tree.visits[n] })),
         answer: verdict.answer ?? null,
-        verdicts: { final: verdict },
+        verdicts: tree.stepVerdicts.size === 0 ? { final: verdict } : { final: verdict, steps: path.map((n) => tree.stepVerdicts.get(n)?.kind ?? 'unchecked') },
         value,
         node: t,
         provenance,
@@ -199,6 +212,9 @@ export function extractRecords(result: SearchResult, config: Config, provenance:
         const kids = tree.children(p);
         const good = kids.filter((c) => outcomes.pass[c] > 0).sort(byValueDesc(tree));
         const bad = kids.filter((c) => outcomes.pass[c] === 0 && outcomes.fail[c] > 0).sort(byValueDesc(tree)).reverse();
+        // Would-be chosen steps whose only passing answers below hold a false step.
+        const tainted = bad.filter((c) => outcomes.falsePass[c] > 0).length;
+        if (tainted > 0 && good.length === 0) f.falseStep += tainted * (bad.length - 1);
         if (good.length === 0 || bad.length === 0) continue;
         const prefix = tree.stepsTo(p);
         const pairPrompt = prefix.length === 0 ? prompt : prompt + prefix.join(delim) + delim;
@@ -207,7 +223,9 @@ export function extractRecords(result: SearchResult, config: Config, provenance:
     }
     if (config.pairs.trajectoryPairs) {
       const passed = terminals.filter((t) => tree.verdicts.get(t)!.kind === 'pass');
-      const failed = terminals.filter((t) => tree.verdicts.get(t)!.kind === 'fail').reverse();
+      // A leaf pruned at a false step is a partial solution: no whole-solution pair rejects it.
+      const failed = terminals.filter((t) => tree.verdicts.get(t)!.kind === 'fail' && (tree.endingOf(t) === 'final' || !tree.has(t, FLAG.FALSE_STEP))).reverse();
+      f.falseStep += tree.answerVerdicts.size * Math.max(0, failed.length - 1);
       const text = (t: number): string => tree.stepsTo(t).join(delim);
       for (const g of passed) for (const b of failed) consider('trajectory', ROOT, g, b, prompt, text(g), text(b));
     }
@@ -240,6 +258,7 @@ export function extractRecords(result: SearchResult, config: Config, provenance:
         continue;
       }
       const path = tree.pathTo(t);
+      if (tree.hasFalseStepOnPath(t)) f.falseStep++;
       f.kept++;
       steps.push({
         schema: SCHEMA.step,

@@ -51,7 +51,8 @@ export const traceRecordSchema = z.strictObject({
   messages: z.array(messageSchema),
   steps: z.array(z.strictObject({ text: z.string(), value: z.number().nullable(), visits: z.number() })),
   answer: z.string().nullable(),
-  verdicts: z.strictObject({ final: verdictSchema }),
+  /** `final`: the answer's verdict; `steps`: the process check of each step, where one ran. */
+  verdicts: z.strictObject({ final: verdictSchema, steps: z.array(z.enum(['pass', 'fail', 'abstain', 'unchecked'])).optional() }),
   /** Value (Q) of the final step's node. */
   value: z.number().nullable(),
   node: z.number(),

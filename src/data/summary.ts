@@ -32,6 +32,9 @@ export interface AlgorithmSummary {
   generatedTokensPerProblem: number;
   tracesPerMillionTokens: number;
   pairsPerMillionTokens: number;
+  stepsPerMillionTokens: number;
+  /** Share of generated tokens spent on candidates that were dropped as duplicates (or empty). */
+  duplicateTokenShare: number;
 }
 
 export interface RunSummary {
@@ -46,7 +49,18 @@ export interface RunSummary {
   filters: { traces: FilterCounts; pairs: FilterCounts; steps: FilterCounts };
   usage: Usage;
   /** Budgets used: mean simulations (or finished samples) and tree nodes per searched problem, and why searches stopped. */
-  search: { simulationsPerProblem: number; nodesPerProblem: number };
+  search: {
+    simulationsPerProblem: number;
+    nodesPerProblem: number;
+    /** Generated tokens spent on dropped duplicate (or empty) candidates, and their share of all generated tokens. */
+    duplicateTokens: number;
+    duplicateTokenShare: number;
+    /** Steps that failed the process check; solutions whose answer passed but a step did not (not verified). */
+    falseSteps: number;
+    falseStepSolutions: number;
+    /** Searches that stopped because nothing was left to find while budget remained (`stoppedBy.exhausted`). */
+    exhaustedWithBudget: number;
+  };
   stoppedBy: Record<string, number>;
   algorithms: Record<string, AlgorithmSummary>;
   config: Config;
@@ -61,8 +75,10 @@ interface AlgorithmTotals {
   success: number;
   solved: number;
   tokens: number;
+  duplicateTokens: number;
   traces: number;
   pairs: number;
+  steps: number;
 }
 
 /**
@@ -77,6 +93,9 @@ export class SummaryBuilder {
   private readonly stoppedBy = new Map<string, number>();
   private simulations = 0;
   private nodes = 0;
+  private duplicateTokens = 0;
+  private falseSteps = 0;
+  private falseStepSolutions = 0;
   private readonly perAlgorithm = new Map<string, AlgorithmTotals>();
 
   add(e: LedgerEntry): this {
@@ -95,6 +114,9 @@ export class SummaryBuilder {
     addUsage(this.usage, e.stats.usage);
     this.simulations += e.stats.simulations;
     this.nodes += e.stats.nodes;
+    this.duplicateTokens += e.stats.duplicateTokens ?? 0;
+    this.falseSteps += e.stats.falseSteps ?? 0;
+    this.falseStepSolutions += e.stats.falseStepSolutions ?? 0;
     this.stoppedBy.set(e.stats.stoppedBy, (this.stoppedBy.get(e.stats.stoppedBy) ?? 0) + 1);
     if (e.filters !== undefined) {
       addFilterCounts(this.filters.traces, e.filters.traces);
@@ -103,15 +125,17 @@ export class SummaryBuilder {
     }
     let a = this.perAlgorithm.get(e.stats.algorithm);
     if (a === undefined) {
-      a = { problems: 0, success: 0, solved: 0, tokens: 0, traces: 0, pairs: 0 };
+      a = { problems: 0, success: 0, solved: 0, tokens: 0, duplicateTokens: 0, traces: 0, pairs: 0, steps: 0 };
       this.perAlgorithm.set(e.stats.algorithm, a);
     }
     a.problems++;
     if (e.stats.success) a.success++;
     if (e.stats.solved) a.solved++;
     a.tokens += e.stats.usage.generatedTokens;
+    a.duplicateTokens += e.stats.duplicateTokens ?? 0;
     a.traces += e.records.traces;
     a.pairs += e.records.pairs;
+    a.steps += e.records.steps;
     return this;
   }
 
@@ -129,6 +153,8 @@ export class SummaryBuilder {
         generatedTokensPerProblem: rate(a.tokens, a.problems),
         tracesPerMillionTokens: rate(a.traces * 1e6, a.tokens),
         pairsPerMillionTokens: rate(a.pairs * 1e6, a.tokens),
+        stepsPerMillionTokens: rate(a.steps * 1e6, a.tokens),
+        duplicateTokenShare: rate(a.duplicateTokens, a.tokens),
       };
     }
     return {
@@ -142,7 +168,15 @@ export class SummaryBuilder {
       records: { ...this.records },
       filters: structuredClone(this.filters),
       usage,
-      search: { simulationsPerProblem: rate(this.simulations, this.problems.searched), nodesPerProblem: rate(this.nodes, this.problems.searched) },
+      search: {
+        simulationsPerProblem: rate(this.simulations, this.problems.searched),
+        nodesPerProblem: rate(this.nodes, this.problems.searched),
+        duplicateTokens: this.duplicateTokens,
+        duplicateTokenShare: rate(this.duplicateTokens, this.usage.generatedTokens),
+        falseSteps: this.falseSteps,
+        falseStepSolutions: this.falseStepSolutions,
+        exhaustedWithBudget: this.stoppedBy.get('exhausted') ?? 0,
+      },
       stoppedBy: Object.fromEntries([...this.stoppedBy.entries()].sort(([x], [y]) => (x < y ? -1 : 1))),
       algorithms,
       config: meta.config,
