@@ -31,7 +31,8 @@ export interface CommandIo {
 
 const USAGE = `usage: mcts-gen verify math --input <file|-> [options]
 
-Reads JSONL lines {gold, pred} (pred may be a whole model output; other fields are ignored) and writes one
+Reads JSONL lines {gold, pred} (pred: a bare answer such as 0.5, \\frac{1}{2} or x=2, compared as it is, or a
+whole model output, whose final answer is extracted; other fields are ignored) and writes one
 line per non-blank input line: {"index", "equal", "kind", "reason", "extracted", "rule"}. "index" counts
 non-blank input lines from 0. A line that is not valid JSON gives kind "error", reason "parse_error" and a
 "file:line" message on stderr; processing goes on. A summary (counts per reason) goes to stderr.
@@ -181,7 +182,7 @@ export async function verifyMathCommand(args: string[], io: CommandIo): Promise<
         io.stderr.write(`${label}:${lineNo}: no "${predField}" field\n`);
         result = { index: i, equal: false, kind: 'fail', reason: 'no_answer', extracted: null, rule: null };
       } else {
-        const r = await checker.check(gold, pred);
+        const r = await checker.check(gold, pred, undefined, { bare: true });
         const v = verdictOf(r);
         result = { index: i, equal: r.equal, kind: v.kind, reason: r.reason, extracted: r.extracted, rule: r.rule };
       }

@@ -23,7 +23,7 @@ export { extractAnswer, EXTRACTION_RULES, DEFAULT_EXTRACTION_PRIORITY, type Extr
 export { normalizeAnswer, type NormalizedAnswer } from './answer-normalize.js';
 export { canonicalAnswer, compareAnswersWith, isClose, type CompareOptions, type CompareReason, type Comparison, type PercentPolicy } from './answer-compare.js';
 export { checkStepClaims, type ArithmeticClaim, type ClaimOptions, type StepClaims } from './step-claims.js';
-export { createMathChecker, goldAnswerOf, type CheckResult, type CheckerStats, type MathChecker } from './math-checker.js';
+export { createMathChecker, goldAnswerOf, isBareAnswer, type CheckResult, type CheckerStats, type MathChecker } from './math-checker.js';
 export {
   mathOptionsSchema,
   mathStepOptionsSchema,

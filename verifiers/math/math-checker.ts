@@ -23,8 +23,8 @@ export interface CheckResult {
   reason: CompareReason | 'no_answer';
   /** The answer extracted from the prediction as written, or null. */
   extracted: string | null;
-  /** The extraction rule that fired, or null. */
-  rule: ExtractionRule | null;
+  /** The extraction rule that fired (`bare`: the prediction was a bare answer, compared as it is), or null. */
+  rule: ExtractionRule | 'bare' | null;
   /** Canonical form of the extracted answer (for majority voting), or null. */
   answer: string | null;
   side?: 'gold' | 'pred';
@@ -44,9 +44,29 @@ export interface MathChecker {
   /** Compares two already extracted answers on the ladder. */
   compare(gold: string, pred: string, signal?: AbortSignal): Promise<Comparison>;
   /** Extracts the final answer from `predText` (a whole model output) and compares it with `gold`. */
-  check(gold: string, predText: string, signal?: AbortSignal): Promise<CheckResult>;
+  /**
+   * Extracts the answer from `predText` and compares it with `gold`. With `bare`, a prediction in which
+   * no rule finds an answer but which is itself a bare answer (`0.5`, `\frac{1}{2}`, `x=2`; see
+   * `isBareAnswer`) is compared as it is.
+   */
+  check(gold: string, predText: string, signal?: AbortSignal, options?: { bare?: boolean }): Promise<CheckResult>;
   /** Releases the shared worker thread (terminated once no checker uses it for a few seconds). */
   close(): Promise<void>;
+}
+
+/** Longest text taken as a bare answer. */
+const BARE_MAX_CHARS = 200;
+
+/**
+ * True when `text` is an answer on its own rather than a solution: one line of at most 200 characters
+ * with at most one word of two or more letters outside LaTeX commands (`0.5`, `\frac{1}{2}`, `x=2`,
+ * `(1, 2)`, `12 apples`; not `The total is 5`).
+ */
+export function isBareAnswer(text: string): boolean {
+  const t = text.trim();
+  if (t === '' || t.length > BARE_MAX_CHARS || /[\r\n]/.test(t)) return false;
+  const words = t.replace(/\\[a-zA-Z]+/g, ' ').match(/[a-zA-Z]{2,}/g) ?? [];
+  return words.length <= 1;
 }
 
 /**
@@ -107,11 +127,12 @@ export function createMathChecker(input: MathOptionsInput | MathOptions = {}): M
     return result;
   }
 
-  async function check(gold: string, predText: string, signal?: AbortSignal): Promise<CheckResult> {
+  async function check(gold: string, predText: string, signal?: AbortSignal, how: { bare?: boolean } = {}): Promise<CheckResult> {
     if (predText.length > options.maxInputChars) {
       return { equal: false, reason: 'too_large', extracted: null, rule: null, answer: null, detail: `prediction longer than ${options.maxInputChars} characters` };
     }
-    const found = extractAnswer(predText, options.extraction);
+    let found: { answer: string; rule: ExtractionRule | 'bare' } | null = extractAnswer(predText, options.extraction);
+    if (found === null && how.bare === true && isBareAnswer(predText)) found = { answer: predText.trim(), rule: 'bare' };
     if (found === null) return { equal: false, reason: 'no_answer', extracted: null, rule: null, answer: null };
     const goldAnswer = goldAnswerOf(gold, options);
     const c = await compare(goldAnswer, found.answer, signal);

@@ -59,6 +59,32 @@ describe('verifyMathCommand', () => {
     expect(out).toEqual([{ index: 0, equal: false, kind: 'fail', reason: 'mismatch', extracted: '0.28', rule: 'boxed' }]);
   });
 
+  it('compares a bare prediction as it is, and still extracts from a whole output', async () => {
+    const rows = [
+      { gold: '\\frac{1}{2}', pred: '0.5' },
+      { gold: '0.5', pred: '\\frac{1}{2}' },
+      { gold: '2', pred: 'x=2' },
+      { gold: '3', pred: ' 4 ' },
+      { gold: '7', pred: 'The total is 7' },
+      { gold: '7', pred: 'So the answer is 7.' },
+    ];
+    writeFileSync(join(dir, 'bare.jsonl'), `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
+    const t = io();
+    expect(await verifyMathCommand(['--input', 'bare.jsonl'], t.io)).toBe(0);
+    const out = t.out().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(out.map((o) => [o.equal, o.kind, o.rule])).toEqual([
+      [true, 'pass', 'bare'],
+      [true, 'pass', 'bare'],
+      [true, 'pass', 'bare'],
+      [false, 'fail', 'bare'],
+      // A sentence is a model output, not a bare answer: without a marker it has none.
+      [false, 'fail', null],
+      [true, 'pass', 'answer-is'],
+    ]);
+    expect(out[3]).toMatchObject({ reason: 'mismatch', extracted: '4' });
+    expect(out[4]).toMatchObject({ reason: 'no_answer' });
+  });
+
   it('--tolerance changes the numeric rung', async () => {
     const input = `${JSON.stringify({ gold: '\\frac{1}{3}', pred: '\\boxed{0.3333}' })}\n`;
     const strict = io(input);
