@@ -22,8 +22,12 @@ describe('config', () => {
     expect(c.search.cInit).toBe(1.25);
     expect(c.search.cBase).toBe(19652);
     expect(c.search.uctC).toBeCloseTo(Math.SQRT2, 12);
-    expect(c.budget.simulations).toBe(16);
-    expect(c.budget.generatedTokens).toBeNull();
+    expect(c.budget.simulations).toBe(10_000);
+    expect(c.budget.generatedTokens).toBe(600);
+    expect(c.search.width).toBe(2);
+    expect(c.search.widening).toEqual({ k: 1, alpha: 0.5, width: 1, closeAfter: 2, minNewMass: 0.01, maxChildren: 64 });
+    expect(c.search.pruneFalseSteps).toBe(true);
+    expect(c.filters.verifiedSteps).toBe(true);
     expect(c.policy.kind).toBe('embedded');
     expect(c.reward?.kind).toBe('embedded-prm');
   });

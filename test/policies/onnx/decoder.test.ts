@@ -182,8 +182,8 @@ describe('sampling', () => {
     const p = await policy({ modelDir: dir });
     const c = await p.propose(at, 2, ctxOf(0));
     expect(c).toEqual([
-      { text: '', logprob: expect.any(Number), tokens: 1, ending: 'final' },
-      { text: '', logprob: expect.any(Number), tokens: 1, ending: 'final' },
+      { text: '', logprob: expect.any(Number), tokens: 1, ending: 'final', tokenIds: [EOS_ID], tokenProbs: [expect.any(Number)] },
+      { text: '', logprob: expect.any(Number), tokens: 1, ending: 'final', tokenIds: [EOS_ID], tokenProbs: [expect.any(Number)] },
     ]);
     expect(c[0].logprob).toBeCloseTo(0, 6);
   });
