@@ -37,7 +37,7 @@ const { summary } = await runToDirectory({
     algorithm: 'mcts',
     policy: values['policy-dir'] === undefined ? { kind: 'embedded', options: {} } : { kind: 'onnx', options: { modelDir: resolve(values['policy-dir']), ...EMBEDDED_POLICY_DEFAULTS, intraOpNumThreads: 1 } },
     reward: null,
-    budget: { simulations: Number(values.simulations) },
+    budget: { simulations: Number(values.simulations), generatedTokens: null },
     filters: { maxStepRecordsPerProblem: 64 },
     outputs: { traces: true, pairs: false, steps: true },
   },
