@@ -145,6 +145,8 @@ export async function runBeam(rt: SearchRuntime): Promise<BaselineOutcome> {
       const ids = await rt.expand(b, rt.search.width, rt.rng.split('beam').split(tree.positionKey(b)), { exclude: true });
       for (const id of ids) {
         if (tree.has(id, FLAG.TERMINAL)) {
+          // A step pruned for a false claim is a dead branch, not a finished solution.
+          if (tree.has(id, FLAG.FALSE_STEP) && tree.endingOf(id) !== 'final') continue;
           if (!finished.includes(id)) finished.push(id);
         } else if (!next.includes(id)) next.push(id);
       }

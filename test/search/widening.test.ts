@@ -166,6 +166,13 @@ describe('every step checked by the process verifier', () => {
     expect(records.traces[0].verdicts.steps).toEqual(['pass', 'pass']);
   });
 
+  it('beam search does not count a pruned false step as a finished solution', async () => {
+    const config = cfg({ algorithm: 'beam', search: { width: 2, beamSize: 1 } });
+    const r = await runSearch(problem, config, { policy: menuPolicy(menu), reward: null, verifier });
+    expect(r.success).toBe(true);
+    expect(r.tree.stepsTo(r.chosen)).toEqual(['2 + 3 = 5', '5 + 4 = 9. The answer is 9']);
+  });
+
   it('without pruning, a right answer after a false step is not a verified trace and its labels turn false', async () => {
     const config = cfg({ search: { width: 2, pruneFalseSteps: false } });
     const r = await runSearch(problem, config, { policy: menuPolicy(menu), reward: null, verifier });
