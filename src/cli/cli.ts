@@ -309,6 +309,7 @@ export function describeSummary(s: RunSummary, outDir: string, elapsedMs: number
     `  answer correct ${p.success}/${p.searched} (${pct(p.success, p.searched)}), verified solution found ${p.solved}/${p.searched} (${pct(p.solved, p.searched)})`,
     `  wrote ${s.records.traces} traces, ${s.records.pairs} pairs, ${s.records.steps} step records to ${outDir}/`,
     `  generated ${s.usage.generatedTokens} tokens (${s.usage.policyCalls} policy calls, ${s.usage.rewardCalls} reward calls, ${s.usage.verifierCalls} verifier calls)`,
+    `  ${pct(s.search.duplicateTokens, s.usage.generatedTokens)} of tokens on duplicate steps; ${s.search.falseSteps} false arithmetic steps caught; ${s.search.exhaustedWithBudget} searches ran out of new steps before their budget`,
   ];
   if (p.errors > 0) lines.push(`  ${p.errors} problems failed: see ${outDir}/errors.jsonl`);
   return lines.join('\n');

@@ -27,6 +27,11 @@ describe('mcts-gen CLI', () => {
     expect(summary.seed).toBe(3);
     expect(io.err()).toContain('6 problems in');
     expect(io.err()).toMatch(/wrote \d+ traces, \d+ pairs, \d+ step records/);
+    expect(io.err()).toMatch(/of tokens on duplicate steps; \d+ false arithmetic steps caught/);
+    // The default search samples without replacement and checks every step.
+    expect(summary.search.duplicateTokenShare).toBeLessThan(0.15);
+    const traces = readFileSync(join(out, 'traces.jsonl'), 'utf8').trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+    for (const t of traces) for (const v of t.verdicts.steps) expect(['pass', 'abstain']).toContain(v);
     // Data goes to files, never to stdout.
     expect(io.out()).toBe('');
   }, 120_000);
