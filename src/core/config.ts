@@ -81,7 +81,7 @@ export const searchSchema = z.strictObject({
   backup: oneOf(['mean', 'max']).default('mean'),
   /**
    * Leaf value = (1 - lambda) * rewardModel + lambda * outcome, where outcome is the terminal verifier
-   * reward (terminal nodes) or the mean rollout reward. When one side is missing the other is used alone;
+   * reward of a terminal node. When one side is missing the other is used alone;
    * when both are missing the value is `neutralValue`. (AlphaGo mixes value net and rollouts with 0.5.)
    */
   lambda: numberIn(0, 1).default(0.5),

@@ -84,7 +84,7 @@ export class TreeStore {
   evalValue: Float32Array;
   /** Reward-model score of the node's trajectory (NaN if none). */
   rewardScore: Float32Array;
-  /** Terminal verifier reward or mean rollout reward (NaN if none). */
+  /** Terminal verifier reward (NaN if none). */
   outcome: Float32Array;
   /** Visits that ended in a terminal node below (or at) this node, and how many of those passed. */
   terminalVisits: Uint32Array;
