@@ -1,33 +1,39 @@
 // bench:quality — does search pay at equal compute? Each algorithm runs on the same held-out built-in
 // problems at the same generated-token budgets, through the ordinary run path (worker pool, run
-// directory, summary.json), and the table is read from each run's summary.json: accuracy of the
-// committed answer (95 % Wilson interval), share of problems with a verified solution in the tree,
-// SFT traces and DPO pairs per million generated tokens, wall time.
+// directory, summary.json, ledger.jsonl). Per algorithm it prints: accuracy of the committed answer and
+// solve rate (a verified, step-checked solution exists), each with a 95 % Wilson interval; verified
+// traces, DPO pairs and step rows per 1k generated tokens, each with a 95 % bootstrap interval over
+// problems; the duplicate-token share; why searches stopped; and, read back from traces.jsonl, how many
+// written traces hold a false arithmetic step (re-checked here with the math verifier's step check).
 //
 // --models embedded (default): the embedded policy and PRM that mcts-gen trains (models/).
 // --models scripted: the scripted policy (30 % step error) and scripted reward model (80 % accurate).
 //
-// Run: npm run bench:quality [-- --problems 300 --budgets 200,600 --workers 2 --models embedded]
+// Run: npm run bench:quality [-- --problems 300 --budgets 600,1200 --workers 2 --only mcts,best-of-n --json out.json]
+// --set path=value (repeatable) overrides the config of every variant, e.g. --set search.width=2.
 // Needs the build (npm run build): pool workers run dist/.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { generateArithProblems, runToDirectory, type ConfigInput } from '../src/index.js';
+import { applyOverrides, generateArithProblems, Rng, runToDirectory, type ConfigInput, type LedgerEntry } from '../src/index.js';
+import { checkStepClaims } from '../verifiers/math/index.js';
 
 const { values } = parseArgs({
   options: {
     problems: { type: 'string', default: '300' },
-    budgets: { type: 'string' },
+    budgets: { type: 'string', default: '600,1200' },
     seed: { type: 'string', default: '0' },
     workers: { type: 'string', default: '2' },
     models: { type: 'string', default: 'embedded' },
     only: { type: 'string' },
+    json: { type: 'string' },
+    set: { type: 'string', multiple: true },
   },
 });
 const count = Number(values.problems);
 const models = values.models === 'scripted' ? 'scripted' : 'embedded';
-const budgets = (values.budgets ?? (models === 'embedded' ? '200,600' : '300,1000')).split(',').map(Number);
+const budgets = values.budgets.split(',').map(Number);
 // Held out: the embedded policy trains on seed 1000 and its PRM on MCTS data from seed 2000.
 const problemSeed = models === 'embedded' ? Number(values.seed) : 1000 + Number(values.seed);
 const problems = generateArithProblems({ count, seed: problemSeed });
@@ -43,7 +49,28 @@ function wilson(k: number, n: number): [number, number] {
   return [Math.max(0, c - h), Math.min(1, c + h)];
 }
 
+/** 95 % percentile bootstrap interval (2,000 resamples of problems, seeded) of sum(num) / sum(den). */
+function bootstrapRatio(num: readonly number[], den: readonly number[], scale: number): [number, number] {
+  const n = num.length;
+  if (n === 0) return [0, 0];
+  const rng = Rng.fromSeed(12345);
+  const stats: number[] = [];
+  for (let b = 0; b < 2000; b++) {
+    let a = 0;
+    let d = 0;
+    for (let i = 0; i < n; i++) {
+      const j = rng.int(n);
+      a += num[j];
+      d += den[j];
+    }
+    stats.push(d === 0 ? 0 : (scale * a) / d);
+  }
+  stats.sort((x, y) => x - y);
+  return [stats[Math.floor(0.025 * stats.length)], stats[Math.ceil(0.975 * stats.length) - 1]];
+}
+
 interface Variant {
+  key: string;
   name: string;
   config: ConfigInput;
 }
@@ -53,61 +80,154 @@ const reward = models === 'embedded' ? { kind: 'embedded-prm', options: {} } : {
 const rm = models === 'embedded' ? 'PRM' : 'reward model';
 const many = { simulations: 10_000_000 };
 const variants: Variant[] = [
-  { name: 'greedy', config: { algorithm: 'greedy', reward: null } },
-  { name: `best-of-n (${rm} picks)`, config: { algorithm: 'best-of-n', search: { samples: 4096 } } },
-  { name: 'self-consistency (majority vote)', config: { algorithm: 'self-consistency', reward: null, search: { samples: 4096 } } },
-  { name: `beam + ${rm} (width 4, beam 4)`, config: { algorithm: 'beam', search: { width: 4, beamSize: 4 } } },
-  { name: 'mcts, verifier only', config: { algorithm: 'mcts', reward: null, search: { lambda: 1 }, budget: many } },
-  { name: `mcts + ${rm} (lambda 0: no verifier in value)`, config: { algorithm: 'mcts', search: { lambda: 0 }, budget: many } },
-  { name: `mcts + ${rm} + verifier (lambda 0.5)`, config: { algorithm: 'mcts', search: { lambda: 0.5 }, budget: many } },
+  { key: 'greedy', name: 'greedy', config: { algorithm: 'greedy', reward: null } },
+  { key: 'best-of-n', name: `best-of-n (${rm} picks)`, config: { algorithm: 'best-of-n', search: { samples: 4096 } } },
+  {
+    key: 'best-of-n-plain',
+    name: `best-of-n (${rm} picks), false steps not pruned`,
+    config: { algorithm: 'best-of-n', search: { samples: 4096, pruneFalseSteps: false } },
+  },
+  { key: 'self-consistency', name: 'self-consistency (majority vote)', config: { algorithm: 'self-consistency', reward: null, search: { samples: 4096 } } },
+  { key: 'beam', name: `beam + ${rm} (width 4, beam 4)`, config: { algorithm: 'beam', search: { width: 4, beamSize: 4 } } },
+  { key: 'mcts-verifier', name: 'mcts, verifier only (no reward model)', config: { algorithm: 'mcts', reward: null, search: { lambda: 1 }, budget: many } },
+  {
+    key: 'mcts-prm',
+    name: `mcts + ${rm}, no verifier in the loop (lambda 0, no pruning)`,
+    config: { algorithm: 'mcts', search: { lambda: 0, pruneFalseSteps: false }, budget: many },
+  },
+  { key: 'mcts', name: `mcts, defaults (${rm} + verifier, lambda 0.5)`, config: { algorithm: 'mcts', budget: many } },
 ];
-const selected = values.only === undefined ? variants : variants.filter((v) => v.name.startsWith(values.only!));
+const wanted = values.only?.split(',');
+const selected = wanted === undefined ? variants : variants.filter((v) => wanted.includes(v.key));
 
-const rows: string[][] = [];
+interface Row {
+  budget: number;
+  key: string;
+  name: string;
+  problems: number;
+  accuracy: number;
+  accuracyCi: [number, number];
+  solveRate: number;
+  solveRateCi: [number, number];
+  tokensPerProblem: number;
+  tracesPer1k: number;
+  tracesPer1kCi: [number, number];
+  pairsPer1k: number;
+  pairsPer1kCi: [number, number];
+  stepsPer1k: number;
+  stepsPer1kCi: [number, number];
+  duplicateTokenShare: number;
+  falseStepTraces: number;
+  traces: number;
+  stoppedBy: Record<string, number>;
+  wallS: number;
+}
+
+function readJsonl<T>(file: string): T[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as T);
+}
+
+const rows: Row[] = [];
 const scratch = mkdtempSync(join(tmpdir(), 'mcts-gen-quality-'));
 try {
   for (const budget of budgets) {
     for (const v of selected) {
-      const config: ConfigInput = {
-        seed: Number(values.seed),
-        policy,
-        reward,
-        ...v.config,
-        budget: { ...(v.config.budget ?? {}), generatedTokens: budget },
-        filters: { maxStepRecordsPerProblem: 0 },
-      };
-      const outDir = join(scratch, `${budget}-${selected.indexOf(v)}`);
+      // Greedy decodes one solution whatever the budget: run it once.
+      if (v.key === 'greedy' && budget !== budgets[0]) continue;
+      const config = applyOverrides(
+        { seed: Number(values.seed), policy, reward, ...v.config, budget: { ...(v.config.budget ?? {}), generatedTokens: budget } },
+        values.set ?? [],
+      ) as ConfigInput;
+      const outDir = join(scratch, `${budget}-${v.key}`);
       const t0 = performance.now();
       const { summary } = await runToDirectory({ outDir, input: { problems }, config, workers: Number(values.workers), ordered: true });
       const ms = performance.now() - t0;
-      const a = Object.values(summary.algorithms)[0];
       if (summary.problems.errors > 0) throw new Error(`${v.name}: ${summary.problems.errors} problems failed (see ${outDir}/errors.jsonl)`);
-      const [lo, hi] = wilson(Math.round(a.accuracy * a.problems), a.problems);
-      rows.push([
-        String(budget),
-        v.name,
-        `${(100 * a.accuracy).toFixed(1)}% [${(100 * lo).toFixed(1)}, ${(100 * hi).toFixed(1)}]`,
-        `${(100 * a.solveRate).toFixed(1)}%`,
-        a.generatedTokensPerProblem.toFixed(0),
-        a.tracesPerMillionTokens.toFixed(0),
-        a.pairsPerMillionTokens.toFixed(0),
-        (ms / 1000).toFixed(1),
-      ]);
-      process.stderr.write(`${rows.at(-1)!.join('  ')}\n`);
+      const ledger = readJsonl<LedgerEntry>(join(outDir, 'ledger.jsonl')).filter((e) => e.ok && e.stats !== undefined);
+      const tokens = ledger.map((e) => e.stats!.usage.generatedTokens);
+      const per1k = (pick: (e: LedgerEntry) => number): [number, [number, number]] => {
+        const num = ledger.map(pick);
+        const total = tokens.reduce((a, b) => a + b, 0);
+        return [total === 0 ? 0 : (1000 * num.reduce((a, b) => a + b, 0)) / total, bootstrapRatio(num, tokens, 1000)];
+      };
+      const traces = readJsonl<{ steps: { text: string }[] }>(join(outDir, 'traces.jsonl'));
+      const falseStepTraces = traces.filter((t) => t.steps.some((s) => checkStepClaims(s.text).verdict === 'fail')).length;
+      const a = Object.values(summary.algorithms)[0];
+      const n = a.problems;
+      const [tr, trCi] = per1k((e) => e.records.traces);
+      const [pr, prCi] = per1k((e) => e.records.pairs);
+      const [st, stCi] = per1k((e) => e.records.steps);
+      const row: Row = {
+        budget,
+        key: v.key,
+        name: v.name,
+        problems: n,
+        accuracy: a.accuracy,
+        accuracyCi: wilson(Math.round(a.accuracy * n), n),
+        solveRate: a.solveRate,
+        solveRateCi: wilson(Math.round(a.solveRate * n), n),
+        tokensPerProblem: a.generatedTokensPerProblem,
+        tracesPer1k: tr,
+        tracesPer1kCi: trCi,
+        pairsPer1k: pr,
+        pairsPer1kCi: prCi,
+        stepsPer1k: st,
+        stepsPer1kCi: stCi,
+        duplicateTokenShare: a.duplicateTokenShare,
+        falseStepTraces,
+        traces: traces.length,
+        stoppedBy: summary.stoppedBy,
+        wallS: ms / 1000,
+      };
+      rows.push(row);
+      process.stderr.write(`${budget} ${v.key}: acc ${(100 * row.accuracy).toFixed(1)}% solved ${(100 * row.solveRate).toFixed(1)}% traces/1k ${tr.toFixed(2)} dup ${(100 * row.duplicateTokenShare).toFixed(1)}% ${(ms / 1000).toFixed(0)} s\n`);
       rmSync(outDir, { recursive: true, force: true });
     }
   }
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
-const header = ['budget', 'algorithm', 'accuracy [95% CI]', 'solved', 'tokens/problem', 'SFT traces/M tokens', 'DPO pairs/M tokens', 'wall s'];
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-const line = (r: string[]) => r.map((c, i) => (i === 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const ci = (c: [number, number], f: (x: number) => string) => `[${f(c[0])}, ${f(c[1])}]`;
+const num2 = (x: number) => x.toFixed(2);
 const who =
   models === 'embedded'
     ? 'embedded policy (models/arith-policy) and PRM (models/arith-prm)'
     : 'scripted policy 30 % step error, scripted reward model 80 % accurate';
 console.log(`${count} held-out built-in problems (seed ${problemSeed}), ${who}, ${values.workers} workers; budget = generated tokens per problem`);
-console.log('accuracy: the committed answer is right; solved: a verified solution exists in the tree (data yield)');
-console.log(line(header));
-for (const r of rows) console.log(line(r));
+console.log('accuracy: the committed solution passes (answer right, every step\'s arithmetic holds); solved: such a solution exists among what was generated');
+console.log('');
+console.log('| budget | algorithm | accuracy [95% CI] | solved [95% CI] | tokens/problem | traces / 1k tok [95% CI] | pairs / 1k tok | step rows / 1k tok | duplicate tokens | false-step traces | stopped by |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+for (const r of rows) {
+  const stops = Object.entries(r.stoppedBy)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ');
+  console.log(
+    `| ${r.budget} | ${r.name} | ${pct(r.accuracy)} ${ci(r.accuracyCi, (x) => (100 * x).toFixed(1))} | ${pct(r.solveRate)} ${ci(r.solveRateCi, (x) => (100 * x).toFixed(1))} | ${r.tokensPerProblem.toFixed(0)} | ${num2(r.tracesPer1k)} ${ci(r.tracesPer1kCi, num2)} | ${num2(r.pairsPer1k)} ${ci(r.pairsPer1kCi, num2)} | ${num2(r.stepsPer1k)} ${ci(r.stepsPer1kCi, num2)} | ${pct(r.duplicateTokenShare)} | ${r.falseStepTraces} of ${r.traces} | ${stops} |`,
+  );
+}
+
+// The targets of "search that pays", read off the rows where both sides ran.
+console.log('');
+for (const budget of budgets) {
+  const mcts = rows.find((r) => r.budget === budget && r.key === 'mcts');
+  for (const baseKey of ['best-of-n', 'best-of-n-plain']) {
+    const bon = rows.find((r) => r.budget === budget && r.key === baseKey);
+    if (mcts === undefined || bon === undefined) continue;
+    const gap = 100 * (mcts.solveRate - bon.solveRate);
+    const ratio = bon.tracesPer1k === 0 ? Number.POSITIVE_INFINITY : mcts.tracesPer1k / bon.tracesPer1k;
+    console.log(
+      `${budget} tokens, mcts vs ${baseKey}: solve rate ${gap >= 0 ? '+' : ''}${gap.toFixed(1)} points (target >= +5: ${gap >= 5 ? 'met' : 'NOT met'}); ` +
+        `traces/1k tokens ${ratio.toFixed(2)}x (target >= 1.5x: ${ratio >= 1.5 ? 'met' : 'NOT met'})`,
+    );
+  }
+  if (mcts !== undefined) console.log(`${budget} tokens, mcts duplicate-token share ${pct(mcts.duplicateTokenShare)} (target <= 15%: ${mcts.duplicateTokenShare <= 0.15 ? 'met' : 'NOT met'})`);
+}
+const falseTraces = rows.reduce((s, r) => s + r.falseStepTraces, 0);
+console.log(`verified traces holding a false arithmetic step, all algorithms: ${falseTraces} (target 0: ${falseTraces === 0 ? 'met' : 'NOT met'})`);
+if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify({ problems: count, seed: problemSeed, models, rows }, null, 2)}\n`);
