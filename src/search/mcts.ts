@@ -50,14 +50,19 @@ export async function runMcts(rt: SearchRuntime): Promise<MctsStats> {
   let stoppedBy: StopReason | undefined;
   /** Simulations in a row that ended on an already exhausted leaf. */
   let idle = 0;
-  const isExhausted = (child: number): boolean => tree.has(child, FLAG.EXHAUSTED);
-  /** Selection; after IDLE_REVISITS idle simulations, exhausted children are passed over where a live one exists. */
+  const isPruned = (child: number): boolean => tree.has(child, FLAG.FALSE_STEP) && tree.has(child, FLAG.TERMINAL);
+  const isSpent = (child: number): boolean => tree.has(child, FLAG.EXHAUSTED) || isPruned(child);
+  /**
+   * Selection. A step pruned for a false claim is never selected: like an illegal move, it says nothing
+   * about the value of its parent. After IDLE_REVISITS idle simulations, exhausted children are passed
+   * over too where a live one exists. NONE when every child is pruned.
+   */
   const choose = (node: number): number => {
     if (idle >= IDLE_REVISITS) {
-      const live = select(tree, node, isExhausted);
+      const live = select(tree, node, isSpent);
       if (live !== NONE) return live;
     }
-    return select(tree, node);
+    return select(tree, node, isPruned);
   };
 
   const close = (node: number): void => {
@@ -182,7 +187,17 @@ export async function runMcts(rt: SearchRuntime): Promise<MctsStats> {
           }
         }
         const child = choose(node);
-        if (child === NONE) throw new Error(`internal: expanded node ${node} has no children`);
+        if (child === NONE) {
+          if (tree.childCount[node] === 0) throw new Error(`internal: expanded node ${node} has no children`);
+          // Every step after this node was false: once it is closed, it is a dead end worth nothing.
+          if (tree.has(node, FLAG.CLOSED)) {
+            tree.set(node, FLAG.EXHAUSTED);
+            markExhausted(rt, node);
+          }
+          rt.tree.backupPath(node, 0, false, false);
+          idle = 0;
+          return true;
+        }
         node = child;
         tree.pending[node] += 1;
       }

@@ -273,7 +273,8 @@ export class SearchRuntime {
         tree.set(id, FLAG.FALSE_STEP);
         this.falseSteps++;
         if (this.search.pruneFalseSteps) {
-          tree.set(id, FLAG.TERMINAL | FLAG.CLOSED);
+          // Never selected (see mcts.ts): counted and exhausted from the start.
+          tree.set(id, FLAG.TERMINAL | FLAG.CLOSED | FLAG.COUNTED | FLAG.EXHAUSTED);
           tree.verdicts.set(id, { kind: 'fail', reason: FALSE_STEP_REASON, detail: `step ${tree.depth[id]}: an arithmetic claim does not hold` });
           tree.outcome[id] = 0;
         }

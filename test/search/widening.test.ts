@@ -157,6 +157,10 @@ describe('every step checked by the process verifier', () => {
     expect(r.tree.has(1, FLAG.FALSE_STEP)).toBe(true);
     expect(r.tree.verdicts.get(1)).toMatchObject({ kind: 'fail', reason: 'false_step' });
     expect(r.tree.evalValue[1]).toBe(0);
+    // Like an illegal move it is never selected, so it does not drag down its parent's value.
+    expect(r.tree.visits[1]).toBe(0);
+    expect(r.tree.visits[0]).toBe(r.tree.visits[2]);
+    expect(r.tree.valueSum[0]).toBeCloseTo(r.tree.valueSum[2], 9);
     expect(policy.calls).not.toContain('2 + 2 = 5');
     expect(r.solutions.map((id) => r.tree.stepsTo(id))).toEqual([['2 + 3 = 5', '5 + 4 = 9. The answer is 9']]);
     expect(r.tree.toJSON()[1].stepVerdict).toMatchObject({ kind: 'fail', step: 0 });
@@ -164,6 +168,23 @@ describe('every step checked by the process verifier', () => {
     const records = extractRecords(r, cfg({ search: { width: 2 } }), provenance);
     expect(records.pairs.find((p) => p.origin === 'step')).toMatchObject({ chosen: '2 + 3 = 5', rejected: '2 + 2 = 5' });
     expect(records.traces[0].verdicts.steps).toEqual(['pass', 'pass']);
+  });
+
+  it('a node whose every step is false is a dead end worth 0, and the search goes on elsewhere', async () => {
+    const dead: Record<string, ToyStep[]> = {
+      '': [
+        ['1 + 1 = 2', 0.6],
+        ['2 + 3 = 5', 0.4],
+      ],
+      '1 + 1 = 2': [['2 + 2 = 5', 1]],
+      '2 + 3 = 5': [['5 + 4 = 9. The answer is 9', 1, true]],
+    };
+    const r = await runSearch(problem, cfg({ search: { width: 1 } }), { policy: menuPolicy(dead), reward: null, verifier });
+    expect(r.tree.stepsTo(r.chosen)).toEqual(['2 + 3 = 5', '5 + 4 = 9. The answer is 9']);
+    const deadEnd = r.tree.children(0).find((c) => r.tree.text[c] === '1 + 1 = 2')!;
+    expect(r.tree.has(deadEnd, FLAG.EXHAUSTED)).toBe(true);
+    expect(r.tree.q(deadEnd)).toBeLessThan(0.5);
+    expect(r.stats.stoppedBy).toBe('exhausted');
   });
 
   it('beam search does not count a pruned false step as a finished solution', async () => {
