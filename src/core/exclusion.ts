@@ -39,11 +39,15 @@ export class ExclusionTrie {
   static fromCandidates(candidates: readonly StepCandidate[] | undefined): ExclusionTrie | null {
     if (candidates === undefined) return null;
     const trie = new ExclusionTrie();
-    for (const c of candidates) {
-      if (c.tokenIds === undefined || c.tokenProbs === undefined || c.tokenIds.length !== c.tokenProbs.length || c.tokenIds.length === 0) continue;
-      trie.add(c.tokenIds, c.tokenProbs);
-    }
+    for (const c of candidates) trie.addCandidate(c);
     return trie;
+  }
+
+  /** Adds a candidate's token sequence when it reports one (ids and probabilities of equal, non-zero length). */
+  addCandidate(c: StepCandidate): boolean {
+    if (c.tokenIds === undefined || c.tokenProbs === undefined || c.tokenIds.length !== c.tokenProbs.length || c.tokenIds.length === 0) return false;
+    this.add(c.tokenIds, c.tokenProbs);
+    return true;
   }
 
   /** Adds a sequence; `probs[i]` is the sampler's probability of `ids[i]` after `ids[0..i)`. */

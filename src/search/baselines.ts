@@ -99,17 +99,17 @@ export async function runBestOfN(rt: SearchRuntime): Promise<BaselineOutcome> {
 /** `search.samples` sampled solutions; the most frequent final answer wins (ties: the one seen first). */
 export async function runSelfConsistency(rt: SearchRuntime): Promise<BaselineOutcome> {
   const { finished, stoppedBy } = await sampleMany(rt, rt.search.samples);
-  const votes = new Map<string, { count: number; first: number }>();
+  /** Per answer: its votes and the solution committed with it (the first one, or the first whose every step holds). */
+  const votes = new Map<string, { count: number; pick: number }>();
   for (const t of finished) {
     const verdict = rt.tree.verdicts.get(t);
     const answer = verdict?.answer;
     if (answer === undefined || answer === '') continue;
     const v = votes.get(answer);
-    if (v === undefined) votes.set(answer, { count: 1, first: t });
+    if (v === undefined) votes.set(answer, { count: 1, pick: t });
     else {
       v.count++;
-      // The answer is committed with its first solution whose every step holds, when there is one.
-      if (verdict?.kind === 'pass' && rt.tree.verdicts.get(v.first)?.kind !== 'pass') v.first = t;
+      if (verdict?.kind === 'pass' && rt.tree.verdicts.get(v.pick)?.kind !== 'pass') v.pick = t;
     }
   }
   let chosen = NONE;
@@ -117,7 +117,7 @@ export async function runSelfConsistency(rt: SearchRuntime): Promise<BaselineOut
   for (const v of votes.values()) {
     if (v.count > bestCount) {
       bestCount = v.count;
-      chosen = v.first;
+      chosen = v.pick;
     }
   }
   return { chosen, finished, stoppedBy };
@@ -146,7 +146,7 @@ export async function runBeam(rt: SearchRuntime): Promise<BaselineOutcome> {
       for (const id of ids) {
         if (tree.has(id, FLAG.TERMINAL)) {
           // A step pruned for a false claim is a dead branch, not a finished solution.
-          if (tree.has(id, FLAG.FALSE_STEP) && tree.endingOf(id) !== 'final') continue;
+          if (rt.isPruned(id) && tree.endingOf(id) !== 'final') continue;
           if (!finished.includes(id)) finished.push(id);
         } else if (!next.includes(id)) next.push(id);
       }

@@ -50,8 +50,8 @@ export async function runMcts(rt: SearchRuntime): Promise<MctsStats> {
   let stoppedBy: StopReason | undefined;
   /** Simulations in a row that ended on an already exhausted leaf. */
   let idle = 0;
-  const isPruned = (child: number): boolean => tree.has(child, FLAG.FALSE_STEP) && tree.has(child, FLAG.TERMINAL);
-  const isSpent = (child: number): boolean => tree.has(child, FLAG.EXHAUSTED) || isPruned(child);
+  const isPruned = (child: number): boolean => rt.isPruned(child);
+  const isSpent = (child: number): boolean => tree.has(child, FLAG.EXHAUSTED) || rt.isPruned(child);
   /**
    * Selection. A step pruned for a false claim is never selected: like an illegal move, it says nothing
    * about the value of its parent. After IDLE_REVISITS idle simulations, exhausted children are passed
@@ -194,7 +194,7 @@ export async function runMcts(rt: SearchRuntime): Promise<MctsStats> {
             tree.set(node, FLAG.EXHAUSTED);
             markExhausted(rt, node);
           }
-          rt.tree.backupPath(node, 0, false, false);
+          tree.backupPath(node, 0, false, false);
           idle = 0;
           return true;
         }

@@ -121,6 +121,11 @@ export class SearchRuntime {
     return this.tree.has(node, FLAG.TERMINAL);
   }
 
+  /** True when `node` is a step cut off for a false arithmetic claim (`search.pruneFalseSteps`): a dead leaf. */
+  isPruned(node: number): boolean {
+    return this.search.pruneFalseSteps && this.tree.has(node, FLAG.FALSE_STEP);
+  }
+
   /**
    * The policy's mass after `node` not yet covered by the steps proposed there (with `exclude`): the
    * chance that one more sample is new. NaN when the policy does not report token probabilities.
@@ -227,17 +232,13 @@ export class SearchRuntime {
       list = [];
       this.proposed.set(node, list);
     }
+    const trie = this.tries.get(node) ?? new ExclusionTrie();
+    let traced = false;
     for (const c of candidates) {
       list.push(c);
-      if (c.tokenIds !== undefined && c.tokenProbs !== undefined && c.tokenIds.length === c.tokenProbs.length && c.tokenIds.length > 0) {
-        let trie = this.tries.get(node);
-        if (trie === undefined) {
-          trie = new ExclusionTrie();
-          this.tries.set(node, trie);
-        }
-        trie.add(c.tokenIds, c.tokenProbs);
-      }
+      if (trie.addCandidate(c)) traced = true;
     }
+    if (traced) this.tries.set(node, trie);
   }
 
   private renormalizePriors(node: number): void {
@@ -280,10 +281,8 @@ export class SearchRuntime {
         }
       }
     }
-    const pruned = (id: number): boolean => tree.has(id, FLAG.FALSE_STEP) && this.search.pruneFalseSteps;
-
     // Trajectories are built only for nodes a plugin will see.
-    const live = ids.filter((id) => !pruned(id));
+    const live = ids.filter((id) => !this.isPruned(id));
     const needAll = reward !== null && reward.granularity === 'step';
     const trajectories = new Map<number, Trajectory>();
     for (const id of live) if (needAll || this.isTerminal(id)) trajectories.set(id, this.trajectory(id));
@@ -324,7 +323,7 @@ export class SearchRuntime {
 
     for (const id of ids) {
       // A step known to be false is worth nothing, whatever a reward model says of it.
-      tree.evalValue[id] = pruned(id) ? 0 : mixValue(tree.rewardScore[id], tree.outcome[id], this.search.lambda, this.search.neutralValue);
+      tree.evalValue[id] = this.isPruned(id) ? 0 : mixValue(tree.rewardScore[id], tree.outcome[id], this.search.lambda, this.search.neutralValue);
       tree.set(id, FLAG.EVALUATED);
       if (this.isTerminal(id) && tree.verdicts.get(id)?.kind === 'pass') this.verified.push(id);
     }
