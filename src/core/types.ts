@@ -142,6 +142,8 @@ export type VerdictReason =
   | 'runtime_error'
   | 'output_limit'
   | 'sandbox_crash'
+  | 'sandbox_timeout'
+  | 'unsettled'
   | (string & {});
 
 export interface Verdict {

@@ -39,9 +39,11 @@ export type ScriptFailure =
   | 'runtime_error'
   | 'timeout'
   | 'wall_timeout'
+  | 'unsettled'
   | 'oom'
   | 'output_limit'
   | 'crash'
+  | 'runner_timeout'
   | 'not_run';
 
 export interface ScriptOutcome {

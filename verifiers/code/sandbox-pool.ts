@@ -235,7 +235,7 @@ export class SandboxPool {
       if (slot.current !== pending) return;
       const message = `the sandbox process did not answer within ${pending.job.limits.wallTimeMs + this.graceMs} ms and was replaced`;
       slot.current = undefined;
-      this.settle(pending, () => pending.resolve(lostResult(pending.job, 'wall_timeout', message, false)));
+      this.settle(pending, () => pending.resolve(lostResult(pending.job, 'runner_timeout', message, false)));
       this.kill(slot);
     }, pending.job.limits.wallTimeMs + this.graceMs);
     child.send(pending.job, (err) => {

@@ -14,8 +14,11 @@ export interface CodeVerdict extends Verdict {
 }
 
 /**
- * Kind and reason for a script failure. The solution's faults are `fail`; the sandbox's are `error`:
- * a crashed runner (`sandbox_crash`) and the wall-clock limit (`timeout`, the machine may be loaded).
+ * Kind and reason for a script failure. Everything the candidate can cause is `fail`: an assertion,
+ * a syntax or runtime error, running out of time (CPU or wall clock, whichever limit came first),
+ * async work still pending at the verdict (`unsettled`), memory, output. `error` is reserved for the
+ * harness's own faults: a runner that crashed or failed (`sandbox_crash`) and a runner that stopped
+ * answering and was killed from outside (`sandbox_timeout`).
  */
 export function classifyFailure(failure: ScriptFailure | undefined): { kind: 'fail' | 'error'; reason: string } {
   switch (failure) {
@@ -23,11 +26,14 @@ export function classifyFailure(failure: ScriptFailure | undefined): { kind: 'fa
     case 'syntax_error':
     case 'runtime_error':
     case 'timeout':
+    case 'unsettled':
     case 'oom':
     case 'output_limit':
       return { kind: 'fail', reason: failure };
     case 'wall_timeout':
-      return { kind: 'error', reason: 'timeout' };
+      return { kind: 'fail', reason: 'timeout' };
+    case 'runner_timeout':
+      return { kind: 'error', reason: 'sandbox_timeout' };
     case 'crash':
     case 'not_run':
     case undefined:

@@ -66,8 +66,11 @@ describe('classifyFailure', () => {
     ['timeout', 'fail', 'timeout'],
     ['oom', 'fail', 'oom'],
     ['output_limit', 'fail', 'output_limit'],
-    ['wall_timeout', 'error', 'timeout'],
+    ['unsettled', 'fail', 'unsettled'],
+    ['wall_timeout', 'fail', 'timeout'],
+    ['runner_timeout', 'error', 'sandbox_timeout'],
     ['crash', 'error', 'sandbox_crash'],
+    ['not_run', 'error', 'sandbox_crash'],
   ] as const)('%s is %s / %s', (failure, kind, reason) => {
     expect(classifyFailure(failure)).toEqual({ kind, reason });
   });

@@ -129,11 +129,11 @@ describe('check', () => {
     await small.close();
   });
 
-  it('reports the wall-clock limit as an error with reason timeout', async () => {
+  it('reports the wall-clock limit as the candidate's timeout (fail), like the CPU limit', async () => {
     const walled = createCodeVerifier({ poolSize: 1, cpuTimeMsPerTest: 60_000, wallTimeMs: 300 });
     try {
       await walled.checkProgram('', 'console.assert(true)');
-      expect(await walled.checkProgram('for (;;) {}', 'console.assert(true)')).toMatchObject({ kind: 'error', reason: 'timeout' });
+      expect(await walled.checkProgram('for (;;) {}', 'console.assert(true)')).toMatchObject({ kind: 'fail', reason: 'timeout' });
       expect(await walled.checkProgram('const f = () => 2;', 'console.assert(f() === 2)')).toMatchObject({ kind: 'pass' });
     } finally {
       await walled.close();
