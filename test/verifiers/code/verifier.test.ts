@@ -129,7 +129,7 @@ describe('check', () => {
     await small.close();
   });
 
-  it('reports the wall-clock limit as the candidate's timeout (fail), like the CPU limit', async () => {
+  it("reports the wall-clock limit as the candidate's timeout (fail), like the CPU limit", async () => {
     const walled = createCodeVerifier({ poolSize: 1, cpuTimeMsPerTest: 60_000, wallTimeMs: 300 });
     try {
       await walled.checkProgram('', 'console.assert(true)');
