@@ -14,7 +14,9 @@ import {
 } from '../../src/core/index.js';
 import { codeVerifierOptionsSchema, type CodeVerifierOptions, type CodeVerifierOptionsInput } from './options.js';
 import { countAssertionSites, planProgram, type ProgramPlan } from './program.js';
+import type { TestMeta } from './protocol.js';
 import { SandboxPool } from './sandbox-pool.js';
+import { instrumentTest } from './test-instrument.js';
 import { buildVerdict, type CodeVerdict } from './verdict.js';
 
 export { codeVerifierOptionsSchema, DEFAULT_CODE_VERIFIER_OPTIONS } from './options.js';
@@ -27,7 +29,12 @@ export { buildVerdict, classifyFailure } from './verdict.js';
 export type { CodeVerdict } from './verdict.js';
 export { SandboxPool, resolveRunnerEntry, runnerExecArgv } from './sandbox-pool.js';
 export type { RunnerLaunch, SandboxJob, SandboxPoolOptions } from './sandbox-pool.js';
-export type { RunResult, SandboxLimits, ScriptFailure, ScriptOutcome } from './protocol.js';
+export type { RunResult, SandboxLimits, ScriptFailure, ScriptOutcome, TestMeta } from './protocol.js';
+export { instrumentTest } from './test-instrument.js';
+export type { InstrumentedTest } from './test-instrument.js';
+
+/** Instrumented tests kept per verifier (a search checks the same tests many times). */
+const INSTRUMENT_CACHE_SIZE = 256;
 
 /** The code verifier: a Verifier plus direct program checks and the pool's lifecycle. */
 export interface CodeVerifier extends Verifier {
@@ -61,6 +68,23 @@ export function createCodeVerifier(input: CodeVerifierOptionsInput = {}): CodeVe
     return pool;
   };
 
+  // Tests are parsed and rewritten once per distinct source (see test-instrument.ts); least recently
+  // used entries go first.
+  const instrumented = new Map<string, { source: string; meta: TestMeta }>();
+  const prepareTest = (test: string): { source: string; meta: TestMeta } => {
+    const hit = instrumented.get(test);
+    if (hit !== undefined) {
+      instrumented.delete(test);
+      instrumented.set(test, hit);
+      return hit;
+    }
+    const out = instrumentTest(test);
+    const entry = { source: out.source, meta: { declared: out.declared, checksAssert: /\bassert\b/.test(test) } };
+    instrumented.set(test, entry);
+    if (instrumented.size > INSTRUMENT_CACHE_SIZE) instrumented.delete(instrumented.keys().next().value as string);
+    return entry;
+  };
+
   const runPlan = async (plan: Pick<ProgramPlan, 'program' | 'tests' | 'testsAreList' | 'assertionSites'>, signal?: AbortSignal): Promise<CodeVerdict> => {
     const total = plan.testsAreList ? plan.tests.length : Math.max(1, plan.assertionSites);
     if (plan.program.length > options.maxCodeChars) {
@@ -71,10 +95,12 @@ export function createCodeVerifier(input: CodeVerifierOptionsInput = {}): CodeVe
       return { kind: 'error', reason: 'too_large', score: 0, tests: { passed: 0, total }, detail: `the tests have ${testChars} characters; the limit is ${options.maxCodeChars}` };
     }
     const seed = hash32(`${plan.program}\u0000${plan.tests.join('\u0001')}`);
+    const prepared = plan.tests.map(prepareTest);
     const result = await getPool().run(
       {
         program: plan.program,
-        tests: plan.tests,
+        tests: prepared.map((t) => t.source),
+        testMeta: prepared.map((t) => t.meta),
         seed,
         limits: {
           memoryLimitMb: options.memoryLimitMb,

@@ -2,7 +2,7 @@
 // Plain, versioned JSON data only; imports nothing, so both sides can load it cheaply.
 
 /** Bumped when a message shape changes; the runner refuses jobs from another version. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Resource limits of one check, as the runner enforces them. */
 export interface SandboxLimits {
@@ -30,6 +30,16 @@ export interface RunJob {
   limits: SandboxLimits;
   /** Seed of the in-sandbox `Math.random` (an unsigned 32-bit integer). */
   seed: number;
+  /** What the parent read from each test's source (same order as `tests`); absent entries mean none. */
+  testMeta?: TestMeta[];
+}
+
+/** Facts about one test script, read by the parent from its source before instrumenting it. */
+export interface TestMeta {
+  /** Top-level names the test declares (var/let/const/function/class); the program must not lock them. */
+  declared: string[];
+  /** True when the test's source mentions `assert`: the helper must still be the harness's when it runs. */
+  checksAssert: boolean;
 }
 
 /** Why a script did not succeed, as the runner sees it (the parent maps these to verdict reasons). */

@@ -13,7 +13,9 @@ export const HARNESS_FILENAME = 'file:///mcg-harness.js';
 /**
  * Source of the harness. Its completion value is `init(configJson)`; `init` installs the globals and
  * returns `control(command, arg)`, which the runner calls through an isolated-vm Reference and which
- * only ever returns primitive strings. Commands: `beginScript`, `beginTests`, `scriptResult`, `snapshot`.
+ * only ever returns primitive strings. Commands: `beginScript`, `beginTests`, `declared` (arg: JSON list of
+ * names), `assertBinding`, `completion` (arg: the test script's completion value), `tick` (fires one timer:
+ * `fired` or `idle`), `scriptResult`, `snapshot`.
  * Config: `{ seed, maxOutputBytes, maxOutputTotalBytes }`.
  */
 export const HARNESS_SOURCE = String.raw`(function () {
@@ -66,6 +68,14 @@ return function init(configJson) {
   const imul = Math.imul;
   const floor = Math.floor;
   const ObjectProto = Object.prototype;
+  const PromiseCtor = Promise;
+  const promiseThen = Promise.prototype.then;
+  const TypeErrorCtor = TypeError;
+  const SetCtor = Set;
+  const setAdd = Set.prototype.add;
+  const setDelete = Set.prototype.delete;
+  const arrayPush = Array.prototype.push;
+  const arraySplice = Array.prototype.splice;
 
   const config = parseJson(configJson);
   const MAX_DETAIL = 300;
@@ -425,22 +435,233 @@ return function init(configJson) {
   freeze(JSON);
   defineProperty(g, 'JSON', { value: JSON, writable: false, enumerable: false, configurable: false });
 
-  return function control(command) {
+
+  // ---- asynchronous work: virtual timers, and what the tests started ---------------------------------
+  // A test passes only when it ran to the end. The runner rewrites test scripts (test-instrument.ts) so
+  // every async function of the tests reports enter/exit and every .then/.catch/.finally goes through
+  // chain(); the completion value of a test script is tracked too. After a script the runner fires the
+  // timers one by one (microtasks run between them); whatever is still open at the verdict is
+  // "unsettled", a rejection nobody handled is a failure.
+  let serial = 0;            // which script is running (program = 1, then one per test)
+  let virtualNow = 0;        // ms on the virtual timer clock
+  let timerSeq = 0;
+  let nextTimerId = 1;
+  let timersFired = 0;
+  const timers = [];         // { id, due, seq, fn, args, interval } (null-prototype records)
+  const openCalls = new SetCtor();   // tokens of async test functions that started and did not finish
+  const tracked = new SetCtor();     // records of promises the tests chained or returned, still pending
+  const rejections = [];             // { serial, error, promise } of tracked promises that rejected
+  const handled = new WeakSetCtor(); // promises the tests chained on (their rejection is handled there)
+
+  function uncaught(e) {
+    // An exception no test code caught (a timer or microtask callback): Node would exit with an error.
+    testFailed(e);
+  }
+  function toFunction(fn, name) {
+    if (typeof fn !== 'function') throw new TypeErrorCtor('The "callback" argument of ' + name + ' must be of type function. Received ' + (fn === null ? 'null' : typeof fn));
+    return fn;
+  }
+  function addTimer(fn, delay, args, interval) {
+    let ms = +delay;
+    if (!(ms >= 1) || ms > 2147483647) ms = 1;
+    ms = floor(ms);
+    const id = nextTimerId++;
+    apply(arrayPush, timers, [{ __proto__: null, id: id, due: virtualNow + ms, seq: timerSeq++, fn: fn, args: args, interval: interval ? ms : 0 }]);
+    return id;
+  }
+  function removeTimer(id) {
+    for (let i = 0; i < timers.length; i++) if (timers[i].id === id) { apply(arraySplice, timers, [i, 1]); return; }
+  }
+  const setTimeoutFn = function setTimeout(fn, delay, ...args) { return addTimer(toFunction(fn, 'setTimeout'), delay, args, false); };
+  const setIntervalFn = function setInterval(fn, delay, ...args) { return addTimer(toFunction(fn, 'setInterval'), delay, args, true); };
+  const setImmediateFn = function setImmediate(fn, ...args) { return addTimer(toFunction(fn, 'setImmediate'), 0, args, false); };
+  const clearTimerFn = function clearTimeout(id) { if (typeof id === 'number') removeTimer(id); };
+  const resolvedPromise = new PromiseCtor(function (resolve) { resolve(undefined); });
+  const queueMicrotaskFn = function queueMicrotask(fn) {
+    toFunction(fn, 'queueMicrotask');
+    apply(promiseThen, resolvedPromise, [function () { try { fn(); } catch (e) { uncaught(e); } }]);
+  };
+  /** Fires the earliest timer (ties in scheduling order). Returns false when none is left. */
+  function fireNextTimer() {
+    if (timers.length === 0) return false;
+    let best = 0;
+    for (let i = 1; i < timers.length; i++) {
+      const t = timers[i];
+      const b = timers[best];
+      if (t.due < b.due || (t.due === b.due && t.seq < b.seq)) best = i;
+    }
+    const timer = timers[best];
+    if (timer.due > virtualNow) virtualNow = timer.due;
+    if (timer.interval > 0) { timer.due = virtualNow + timer.interval; timer.seq = timerSeq++; }
+    else apply(arraySplice, timers, [best, 1]);
+    timersFired += 1;
+    try { apply(timer.fn, undefined, timer.args); } catch (e) { uncaught(e); }
+    return true;
+  }
+
+  /** A promise of our own that follows x the way await does (a genuine promise's own then is not called). */
+  function adopt(x) {
+    return new PromiseCtor(function (resolve, reject) {
+      try { apply(promiseThen, x, [resolve, reject]); } catch (_) { resolve(x); }
+    });
+  }
+  function track(promise, root) {
+    const record = { __proto__: null, serial: serial, settled: false, root: root };
+    apply(setAdd, tracked, [record]);
+    apply(promiseThen, promise, [
+      function () { record.settled = true; apply(setDelete, tracked, [record]); },
+      function (e) {
+        record.settled = true;
+        apply(setDelete, tracked, [record]);
+        apply(arrayPush, rejections, [{ __proto__: null, serial: record.serial, error: e, promise: promise, root: root }]);
+      },
+    ]);
+  }
+  function isThenable(x) {
+    if (x === null || (typeof x !== 'object' && typeof x !== 'function')) return false;
+    return typeof x.then === 'function';
+  }
+  const asyncApi = freeze({
+    __proto__: null,
+    enter: function enter() {
+      const token = freeze({ __proto__: null });
+      // Only the instrumented function's local variable holds the token: code that is not the test's
+      // cannot close a call it did not open.
+      apply(setAdd, openCalls, [token]);
+      return token;
+    },
+    exit: function exit(token) { apply(setDelete, openCalls, [token]); },
+    threw: function threw(token, e) { if (apply(setHas, openCalls, [token])) testFailed(e); },
+    chain: function chain(x, method) {
+      if (x === null || x === undefined) throw new TypeErrorCtor('Cannot read properties of ' + x + " (reading '" + method + "')");
+      if (typeof x[method] !== 'function') throw new TypeErrorCtor('(intermediate value).' + method + ' is not a function');
+      if (x !== null && (typeof x === 'object' || typeof x === 'function')) apply(weakAdd, handled, [x]);
+      return function (onFulfilled, onRejected) {
+        const source = adopt(x);
+        let derived;
+        if (method === 'then') derived = apply(promiseThen, source, [onFulfilled, onRejected]);
+        else if (method === 'catch') derived = apply(promiseThen, source, [undefined, onFulfilled]);
+        else if (typeof onFulfilled !== 'function') derived = apply(promiseThen, source, [undefined, undefined]);
+        else {
+          const onFinally = onFulfilled;
+          derived = apply(promiseThen, source, [
+            function (value) { return apply(promiseThen, adopt(onFinally()), [function () { return value; }]); },
+            function (error) { return apply(promiseThen, adopt(onFinally()), [function () { throw error; }]); },
+          ]);
+        }
+        track(derived, false);
+        return derived;
+      };
+    },
+    sameAssert: function sameAssert(value) { assertBindingOk = value === assertFn; },
+  });
+  let assertBindingOk = true;
+
+  /** What is still open for the current script, as a failure message ('' when nothing is). */
+  function unsettledMessage() {
+    const parts = [];
+    if (inTests) {
+      let calls = 0;
+      const it = apply(setValues, openCalls, []);
+      for (;;) { const step = apply(setIterNext, it, []); if (step.done) break; calls += 1; }
+      let roots = 0;
+      let chains = 0;
+      const tt = apply(setValues, tracked, []);
+      for (;;) {
+        const step = apply(setIterNext, tt, []);
+        if (step.done) break;
+        if (step.value.serial !== serial) continue;
+        if (step.value.root) roots += 1; else chains += 1;
+      }
+      if (roots > 0) apply(arrayPush, parts, ['the promise the test script returned never settled']);
+      if (calls > 0) apply(arrayPush, parts, [calls + ' async function call' + (calls === 1 ? '' : 's') + ' of the tests never finished (an await that never settled)']);
+      if (chains > 0) apply(arrayPush, parts, [chains + ' promise chain' + (chains === 1 ? '' : 's') + ' of the tests never settled']);
+    }
+    if (timers.length > 0) apply(arrayPush, parts, [timers.length + ' timer' + (timers.length === 1 ? '' : 's') + ' still pending after ' + timersFired + ' fired']);
+    let text = '';
+    for (let i = 0; i < parts.length; i++) text += (i > 0 ? '; ' : '') + parts[i];
+    return text;
+  }
+  /** Rejections of the current script's tracked promises that no later chain handled. */
+  function checkRejections() {
+    for (let i = 0; i < rejections.length; i++) {
+      const r = rejections[i];
+      if (r.serial !== serial) continue;
+      if (!r.root && apply(weakHas, handled, [r.promise])) continue;
+      if (scriptFailure !== '') return;
+      if (r.error !== null && (typeof r.error === 'object' || typeof r.error === 'function') && apply(weakHas, harnessErrors, [r.error])) continue;
+      if (lastCheckFailed) recordFailure('assertion', lastCheckMessage + '; then rejected with ' + describeThrown(r.error));
+      else recordFailure('runtime_error', 'unhandled rejection: ' + describeThrown(r.error));
+    }
+  }
+
+  // Promise and the timer functions are pinned: a solution cannot replace what the tests build on.
+  freeze(PromiseCtor.prototype);
+  freeze(PromiseCtor);
+  defineProperty(g, 'Promise', { value: PromiseCtor, writable: false, enumerable: false, configurable: false });
+  defineProperty(g, 'setTimeout', { value: freeze(setTimeoutFn), writable: false, enumerable: false, configurable: false });
+  defineProperty(g, 'setInterval', { value: freeze(setIntervalFn), writable: false, enumerable: false, configurable: false });
+  defineProperty(g, 'setImmediate', { value: freeze(setImmediateFn), writable: false, enumerable: false, configurable: false });
+  defineProperty(g, 'clearTimeout', { value: freeze(clearTimerFn), writable: false, enumerable: false, configurable: false });
+  defineProperty(g, 'clearInterval', { value: clearTimerFn, writable: false, enumerable: false, configurable: false });
+  defineProperty(g, 'clearImmediate', { value: clearTimerFn, writable: false, enumerable: false, configurable: false });
+  defineProperty(g, 'queueMicrotask', { value: freeze(queueMicrotaskFn), writable: false, enumerable: false, configurable: false });
+  defineProperty(g, '__mcgAsync', { value: asyncApi, writable: false, enumerable: false, configurable: false });
+  const PINNED = { __proto__: null, console: 1, require: 1, JSON: 1, Promise: 1, setTimeout: 1, setInterval: 1, setImmediate: 1, clearTimeout: 1, clearInterval: 1, clearImmediate: 1, queueMicrotask: 1, __mcgAsync: 1, __mcgTestFailed: 1 };
+
+  return function control(command, arg) {
     if (command === 'beginScript') {
+      serial += 1;
       scriptFailure = '';
       scriptMessage = '';
       lastCheckFailed = false;
       lastCheckMessage = '';
+      assertBindingOk = true;
       return '';
     }
     if (command === 'beginTests') {
       inTests = true;
+      // The program may have declared its own assert: a function declaration leaves a writable,
+      // non-configurable property, which is overwritten; a lexical binding is caught by sameAssert.
       const d = getOwnPropertyDescriptor(g, 'assert');
       if (d === undefined || d.configurable) defineProperty(g, 'assert', { value: assertFn, writable: true, enumerable: false, configurable: true });
+      else if (d.writable === true) g.assert = assertFn;
       return '';
     }
+    if (command === 'declared') {
+      // Names the next test script declares: a program that made one of them an accessor or read-only
+      // would have the test run the program's value instead of its own definition.
+      const names = parseJson(arg);
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i];
+        if (PINNED[name] === 1) continue;
+        const d = getOwnPropertyDescriptor(g, name);
+        if (d === undefined) continue;
+        if (d.get !== undefined || d.set !== undefined || d.writable === false) {
+          recordFailure('runtime_error', 'the program locked the global "' + cut(name, 60) + '" that the tests declare (it is ' + (d.writable === false ? 'read-only' : 'an accessor') + ')');
+          return 'locked';
+        }
+      }
+      return '';
+    }
+    if (command === 'assertBinding') {
+      if (assertBindingOk) return '';
+      recordFailure('runtime_error', 'the program declares its own top-level "assert" binding, which the tests would call instead of the harness assert');
+      return 'shadowed';
+    }
+    if (command === 'completion') {
+      // The completion value of a test script: a promise (or thenable) must fulfil.
+      if (inTests && isThenable(arg)) track(adopt(arg), true);
+      return '';
+    }
+    if (command === 'tick') return fireNextTimer() ? 'fired' : 'idle';
     if (command === 'scriptResult') {
       if (outputLimitHit) return stringify({ __proto__: null, failure: 'output_limit', message: 'console output limit of ' + config.maxOutputTotalBytes + ' characters exceeded' });
+      if (scriptFailure === '' && inTests) checkRejections();
+      if (scriptFailure === '') {
+        const open = unsettledMessage();
+        if (open !== '') recordFailure('unsettled', open);
+      }
       return stringify({ __proto__: null, failure: scriptFailure, message: scriptMessage });
     }
     if (command === 'snapshot') {

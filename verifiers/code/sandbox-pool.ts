@@ -19,6 +19,7 @@ import {
   type RunResult,
   type SandboxLimits,
   type ScriptOutcome,
+  type TestMeta,
 } from './protocol.js';
 
 /** What a caller asks the pool to run (the pool adds the message envelope and id). */
@@ -28,6 +29,8 @@ export interface SandboxJob {
   limits: SandboxLimits;
   /** Seed of the in-sandbox Math.random (unsigned 32-bit). */
   seed: number;
+  /** Per-test facts read from the original sources (see protocol.ts). */
+  testMeta?: TestMeta[];
 }
 
 export interface SandboxPoolOptions {

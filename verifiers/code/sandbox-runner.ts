@@ -9,6 +9,7 @@
 
 import ivm from 'isolated-vm';
 import { HARNESS_FILENAME, HARNESS_SOURCE, TEST_FAILED_GLOBAL } from './sandbox-harness.js';
+import { ASYNC_GLOBAL } from './async-global.js';
 import {
   PROTOCOL_VERSION,
   type ChildMessage,
@@ -17,6 +18,7 @@ import {
   type RunResult,
   type ScriptFailure,
   type ScriptOutcome,
+  type TestMeta,
 } from './protocol.js';
 
 /** How often the CPU watchdog samples process CPU time, in ms. */
@@ -27,8 +29,18 @@ const DISPOSE_GRACE_MS = 500;
 const MAX_MESSAGE_CHARS = 300;
 /** Wall-clock timeout of a call to the harness control function (trusted code, microseconds normally), in ms. */
 const CONTROL_TIMEOUT_MS = 1000;
+/**
+ * Timer callbacks fired after one script before its timers count as never-ending (an interval that is
+ * never cleared, a timeout that re-arms itself): the script is then `unsettled`. Low enough to be
+ * reached well within any CPU limit, so the verdict does not depend on the machine's speed.
+ */
+export const MAX_TIMER_FIRINGS = 1_000;
+/** Run before a test that mentions `assert`: which function the name resolves to for test code. */
+const ASSERT_BINDING_PROBE = `try { ${ASYNC_GLOBAL}.sameAssert(assert); } catch (_) { ${ASYNC_GLOBAL}.sameAssert(undefined); }`;
 
-type Control = ivm.Reference<(command: string) => string>;
+/** What a control call can carry: JSON text, or a value handed back into the isolate by reference. */
+type ControlArg = string | ReturnType<ivm.Reference<unknown>['derefInto']>;
+type Control = ivm.Reference<(command: string, arg?: ControlArg) => string>;
 
 interface IsolateSlot {
   isolate: ivm.Isolate;
@@ -161,11 +173,17 @@ function failureOfGuarded(run: GuardedRun, phase: 'compile' | 'run'): ScriptOutc
 /** Wraps one test script so anything it throws is handed to the harness inside the sandbox. */
 function wrapTest(source: string): string {
   const strict = /^(?:\s|\/\/[^\n]*\n|\/\*[\s\S]*?\*\/)*(['"])use strict\1/.test(source) ? "'use strict';" : '';
-  return `${strict}try {\n${source}\n} catch (__mcgError) { ${TEST_FAILED_GLOBAL}(__mcgError); }\nvoid 0;`;
+  // The try statement's completion value is the test's own (a promise it returns is then tracked).
+  return `${strict}try {\n${source}\n} catch (__mcgError) { ${TEST_FAILED_GLOBAL}(__mcgError); }`;
 }
 
 function remainingMs(deadline: number): number {
   return Math.max(1, Math.floor(deadline - Date.now()));
+}
+
+function testMetaOf(job: RunJob, index: number): TestMeta {
+  const meta = job.testMeta?.[index];
+  return { declared: meta?.declared ?? [], checksAssert: meta?.checksAssert ?? false };
 }
 
 interface Snapshot {
@@ -233,11 +251,11 @@ async function runJob(job: RunJob): Promise<RunResult> {
   let controlFailure: GuardedRun = { status: 'disposed' };
 
   /** Calls the harness control function; undefined when the isolate failed meanwhile (session ended). */
-  const control = async (command: string): Promise<string | undefined> => {
+  const control = async (command: string, arg?: ControlArg, timeoutMs = CONTROL_TIMEOUT_MS): Promise<string | undefined> => {
     const s = session as Session;
     let value: unknown;
     const run = await runGuarded(s.isolate, limits.cpuTimeMsPerTest, async () => {
-      value = await s.control.apply(undefined, [command], { timeout: CONTROL_TIMEOUT_MS });
+      value = await s.control.apply(undefined, arg === undefined ? [command] : [command, arg], { timeout: timeoutMs });
     });
     if (run.status !== 'ok') {
       controlFailure = run;
@@ -286,10 +304,65 @@ async function runJob(job: RunJob): Promise<RunResult> {
     }
   };
 
+  /**
+   * Fires the session's timers one at a time until none is left (microtasks run after each call), within
+   * the script's CPU budget and the check's wall budget. Returns a failure, or undefined when the timers
+   * ran out or `MAX_TIMER_FIRINGS` were fired (the harness then reports what is still pending).
+   */
+  const drainTimers = async (cpuStart: NodeJS.CpuUsage): Promise<ScriptOutcome | undefined> => {
+    for (let fired = 0; fired < MAX_TIMER_FIRINGS; fired++) {
+      const used = process.cpuUsage(cpuStart);
+      if ((used.user + used.system) / 1000 > limits.cpuTimeMsPerTest) {
+        endSession(true);
+        return { ok: false, failure: 'timeout', message: `CPU time limit exceeded while timers ran (${fired} fired)` };
+      }
+      if (Date.now() >= deadline) {
+        endSession(true);
+        return { ok: false, failure: 'wall_timeout', message: `wall-clock limit exceeded while timers ran (${fired} fired)` };
+      }
+      const tick = await control('tick', undefined, remainingMs(deadline));
+      if (tick === undefined) return controlOutcome('in a timer callback');
+      if (tick === 'idle') return undefined;
+    }
+    return undefined;
+  };
+
   /** Compiles and runs one script in the session and classifies the outcome. */
-  const runScript = async (source: string, filename: string, lineOffset: number): Promise<ScriptOutcome> => {
+  const runScript = async (source: string, filename: string, lineOffset: number, test?: TestMeta): Promise<ScriptOutcome> => {
     const s = session as Session;
+    const cpuStart = process.cpuUsage();
     if ((await control('beginScript')) === undefined) return controlOutcome('before the script ran');
+    const finish = async (run: GuardedRun): Promise<ScriptOutcome> => {
+      // The harness knows about assertion failures, the output limit and unsettled work, even when caught.
+      const reported = await control('scriptResult');
+      if (reported === undefined) return controlOutcome('after the script ran');
+      const parsed = JSON.parse(reported) as { failure: string; message: string };
+      await snapshot();
+      const outcome: ScriptOutcome =
+        parsed.failure !== '' ? { ok: false, failure: parsed.failure as ScriptFailure, message: parsed.message } : run.status === 'threw' ? failureOfGuarded(run, 'run') : { ok: true };
+      // An allocation that failed inside the limit leaves the memory held until the isolate goes.
+      if (outcome.failure === 'oom') endSession(true);
+      return outcome;
+    };
+    if (test !== undefined) {
+      if (test.declared.length > 0) {
+        const locked = await control('declared', JSON.stringify(test.declared));
+        if (locked === undefined) return controlOutcome('before the test ran');
+        if (locked === 'locked') return finish({ status: 'ok' });
+      }
+      if (test.checksAssert) {
+        const probe = await runGuarded(s.isolate, limits.cpuTimeMsPerTest, async () => {
+          await s.context.eval(ASSERT_BINDING_PROBE, { timeout: CONTROL_TIMEOUT_MS });
+        });
+        if (probe.status !== 'ok' && probe.status !== 'threw') {
+          endSession(true);
+          return failureOfGuarded(probe, 'run');
+        }
+        const shadowed = await control('assertBinding');
+        if (shadowed === undefined) return controlOutcome('before the test ran');
+        if (shadowed === 'shadowed') return finish({ status: 'ok' });
+      }
+    }
     let script: ivm.Script | undefined;
     const compiled = await runGuarded(s.isolate, limits.cpuTimeMsPerTest, async () => {
       script = await s.isolate.compileScript(source, { filename, lineOffset });
@@ -299,26 +372,26 @@ async function runJob(job: RunJob): Promise<RunResult> {
       return failureOfGuarded(compiled, 'compile');
     }
     const compiledScript = script as ivm.Script;
+    let completion: ivm.Reference<unknown> | undefined;
     const run = await runGuarded(s.isolate, limits.cpuTimeMsPerTest, async () => {
-      // A completion value comes back as a Reference that is released unread.
-      const ref = (await compiledScript.run(s.context, { reference: true, timeout: remainingMs(deadline) })) as ivm.Reference<unknown> | undefined;
-      ref?.release();
+      // The completion value comes back as a Reference: handed back to the harness for a test (a
+      // returned promise must fulfil), released unread otherwise.
+      completion = (await compiledScript.run(s.context, { reference: true, timeout: remainingMs(deadline) })) as ivm.Reference<unknown> | undefined;
     });
     if (run.status !== 'ok' && run.status !== 'threw') {
       endSession(true);
       return failureOfGuarded(run, 'run');
     }
     compiledScript.release();
-    // The harness knows about assertion failures and the output limit, even when they were caught.
-    const reported = await control('scriptResult');
-    if (reported === undefined) return controlOutcome('after the script ran');
-    const parsed = JSON.parse(reported) as { failure: string; message: string };
-    await snapshot();
-    const outcome: ScriptOutcome =
-      parsed.failure !== '' ? { ok: false, failure: parsed.failure as ScriptFailure, message: parsed.message } : run.status === 'threw' ? failureOfGuarded(run, 'run') : { ok: true };
-    // An allocation that failed inside the limit leaves the memory held until the isolate goes.
-    if (outcome.failure === 'oom') endSession(true);
-    return outcome;
+    if (completion !== undefined) {
+      const ref = completion;
+      const handed = test !== undefined && run.status === 'ok' ? await control('completion', ref.derefInto()) : '';
+      if (session !== undefined) ref.release();
+      if (handed === undefined) return controlOutcome('after the script ran');
+    }
+    const drained = await drainTimers(cpuStart);
+    if (drained !== undefined) return drained;
+    return finish(run);
   };
 
   /** Opens a session and runs the program in it. */
@@ -349,7 +422,7 @@ async function runJob(job: RunJob): Promise<RunResult> {
         result.tests[i] = controlOutcome('before the test ran');
         continue;
       }
-      result.tests[i] = await runScript(wrapTest(job.tests[i]), `file:///test-${i}.js`, -1);
+      result.tests[i] = await runScript(wrapTest(job.tests[i]), `file:///test-${i}.js`, -1, testMetaOf(job, i));
     }
     return result;
   } finally {
