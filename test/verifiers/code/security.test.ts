@@ -87,13 +87,19 @@ const cases: Case[] = [
     reason: 'pass',
   },
   {
-    name: 'no timers, network, Node globals, WebAssembly or SharedArrayBuffer',
+    name: 'no network, Node globals, WebAssembly or SharedArrayBuffer; timers are the sandbox\'s own',
     program: '',
     tests: [
-      'setTimeout, setInterval, setImmediate, queueMicrotask, fetch, process, Buffer, global, module, exports, __dirname, WebAssembly, SharedArrayBuffer, ivm, XMLHttpRequest, WebSocket'
-        .split(', ')
-        .map((n) => `console.assert(typeof ${n} === "undefined", "${n} is defined")`)
-        .join('\n'),
+      [
+        ...'fetch, process, Buffer, global, module, exports, __dirname, WebAssembly, SharedArrayBuffer, ivm, XMLHttpRequest, WebSocket'
+          .split(', ')
+          .map((n) => `console.assert(typeof ${n} === "undefined", "${n} is defined")`),
+        // Virtual timers: they exist, and a long delay costs no wall-clock time.
+        ...'setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, clearImmediate, queueMicrotask'
+          .split(', ')
+          .map((n) => `console.assert(typeof ${n} === "function", "${n} is missing")`),
+        'let fired = false; setTimeout(() => { fired = true; }, 3_600_000); setTimeout(() => console.assert(fired, "the hour-long timer did not fire first"), 3_600_001);',
+      ].join('\n'),
     ],
     kind: 'pass',
     reason: 'pass',
@@ -228,6 +234,145 @@ const leaks: Array<{ name: string; first: string; second: string; probe: string 
   },
 ];
 
+// ---- asynchronous tests: a test passes only when everything it started settled ------------------
+// The two reported hacks first, then variants. A wrong `add` (a - b) hides behind work that never ends.
+const ASYNC_TEST = '(async()=>{ assert.equal(await add(1,2),3); })()';
+const MAIN_TEST = "const main = async () => { const r = await add(1,2); if (r !== 3) throw new Error('bad'); }; main();";
+const THEN_TEST = 'add(1, 2).then((r) => assert.equal(r, 3));';
+
+const asyncHacks: Case[] = [
+  { name: 'an await that never resolves inside the solution', program: 'async function add(a,b){ await new Promise(()=>{}); return a-b }', tests: ASYNC_TEST, kind: 'fail', reason: 'unsettled' },
+  { name: 'a returned promise that never settles, awaited by a dropped main()', program: 'function add(a,b){ return new Promise(()=>{}) }', tests: MAIN_TEST, kind: 'fail', reason: 'unsettled' },
+  { name: 'a never-settling promise in a .then test', program: 'function add(a,b){ return new Promise(()=>{}) }', tests: THEN_TEST, kind: 'fail', reason: 'unsettled' },
+  { name: 'a never-settling promise returned by the test script', program: 'function add(a,b){ return new Promise(()=>{}) }', tests: 'add(1, 2)', kind: 'fail', reason: 'unsettled' },
+  { name: 'a named async test function called without await', program: 'function add(a,b){ return new Promise(()=>{}) }', tests: 'async function t() { assert.equal(await add(1, 2), 3); }\nt();\nconsole.assert(true);', kind: 'fail', reason: 'unsettled' },
+  { name: 'a thenable whose then never calls back', program: 'function add(a,b){ return { then() {} } }', tests: ASYNC_TEST, kind: 'fail', reason: 'unsettled' },
+  { name: 'a thenable whose then returns a value instead of calling back', program: 'function add(a,b){ return { then(ok) { return "done"; } } }', tests: THEN_TEST, kind: 'fail', reason: 'unsettled' },
+  {
+    name: 'a resolved promise whose own then is replaced by a no-op',
+    program: 'function add(a,b){ const p = Promise.resolve(a-b); p.then = function () { return this; }; return p; }',
+    tests: THEN_TEST,
+    kind: 'fail',
+    reason: 'assertion',
+  },
+  {
+    name: 'a resolved promise whose constructor is faked so await would call a dead then',
+    program: 'function add(a,b){ const p = Promise.resolve(a-b); p.constructor = Object; p.then = function () {}; return p; }',
+    tests: ASYNC_TEST,
+    kind: 'fail',
+    reason: 'assertion',
+  },
+  {
+    name: 'Promise.prototype.then patched to report success',
+    program: 'try { Promise.prototype.then = function (ok) { ok(3); return this; }; } catch {}\nasync function add(a,b){ return a-b }',
+    tests: ASYNC_TEST,
+    kind: 'fail',
+    reason: 'assertion',
+  },
+  {
+    name: 'Promise.prototype.then redefined with defineProperty',
+    program: 'Object.defineProperty(Promise.prototype, "then", { value() {} });\nasync function add(a,b){ return a-b }',
+    kind: 'fail',
+    reason: 'runtime_error',
+  },
+  {
+    name: 'Promise replaced by assignment',
+    program: 'Promise = class { then() {} };\nfunction add(a,b){ return new Promise(() => {}) }',
+    tests: ASYNC_TEST,
+    kind: 'fail',
+    reason: 'unsettled',
+  },
+  {
+    name: 'globalThis.Promise replaced by a class that never settles',
+    program: '"use strict"; globalThis.Promise = class { constructor() {} then() {} };\nfunction add(a,b){ return a-b }',
+    kind: 'fail',
+    reason: 'runtime_error',
+  },
+  {
+    name: 'Promise redefined with defineProperty',
+    program: 'Object.defineProperty(globalThis, "Promise", { value: function () {} });\nfunction add(a,b){ return a-b }',
+    kind: 'fail',
+    reason: 'runtime_error',
+  },
+  {
+    name: 'Promise.resolve and Promise.all replaced',
+    program: 'try { Promise.resolve = () => ({ then() {} }); Promise.all = () => ({ then() {} }); } catch {}\nfunction add(a,b){ return Promise.resolve(a-b) }',
+    tests: 'Promise.all([add(1, 2)]).then(([r]) => assert.equal(r, 3));',
+    kind: 'fail',
+    reason: 'assertion',
+  },
+  {
+    name: 'the async-tracking global is frozen and pinned',
+    program: 'try { __mcgAsync.enter = () => 0; __mcgAsync.exit = () => {}; } catch {}\ntry { globalThis.__mcgAsync = { enter() {}, exit() {}, threw() {}, chain: (x, m) => () => undefined, sameAssert: () => true }; } catch {}\nfunction add(a,b){ return new Promise(()=>{}) }',
+    tests: ASYNC_TEST,
+    kind: 'fail',
+    reason: 'unsettled',
+  },
+  {
+    name: 'setTimeout replaced by a function that never calls back',
+    program: 'try { setTimeout = () => 0; } catch {}\ntry { globalThis.setTimeout = () => 0; } catch {}\nfunction add(a,b){ return a-b }',
+    tests: 'setTimeout(() => assert.equal(add(1, 2), 3), 10);',
+    kind: 'fail',
+    reason: 'assertion',
+  },
+  {
+    name: 'queueMicrotask replaced by a no-op',
+    program: 'try { queueMicrotask = () => {}; } catch {}\nfunction add(a,b){ return a-b }',
+    tests: 'queueMicrotask(() => assert.equal(add(1, 2), 3));',
+    kind: 'fail',
+    reason: 'assertion',
+  },
+  { name: 'an interval the solution never clears', program: 'setInterval(() => {}, 10);\nfunction add(a,b){ return a+b }', tests: 'assert.equal(add(1, 2), 3)', kind: 'fail', reason: 'unsettled' },
+  { name: 'a timeout that re-arms itself forever', program: 'function add(a,b){ const tick = () => setTimeout(tick, 0); tick(); return a+b }', tests: 'assert.equal(add(1, 2), 3)', kind: 'fail', reason: 'unsettled' },
+  {
+    name: 'a promise that waits on a timer that keeps re-arming',
+    program: 'function add(a,b){ return new Promise(() => { const f = () => setTimeout(f, 1); f(); }) }',
+    tests: ASYNC_TEST,
+    kind: 'fail',
+    reason: 'unsettled',
+  },
+  { name: 'an endless microtask loop', program: 'function add(a,b){ const loop = () => Promise.resolve().then(loop); loop(); return a+b }', tests: 'assert.equal(add(1, 2), 3)', kind: 'fail', reason: 'timeout' },
+  { name: 'a rejection nobody awaits (the dropped async test rejects)', program: 'async function add(a,b){ return a-b }', tests: 'async function t() { assert.equal(await add(1, 2), 3); }\nt();\nconsole.assert(true);', kind: 'fail', reason: 'assertion' },
+  { name: 'an unhandled rejection inside the solution', program: 'function add(a,b){ Promise.reject(new Error("lost")); return a+b }', tests: 'assert.equal(add(1, 2), 3)', kind: 'fail', reason: 'runtime_error' },
+  { name: 'a timer callback that throws after the test returned', program: 'function add(a,b){ return a-b }', tests: 'setTimeout(() => assert.equal(add(1, 2), 3), 5000);', kind: 'fail', reason: 'assertion' },
+  // A test helper the solution redefines.
+  { name: 'assert redefined by a function declaration (the harness puts its own back)', program: 'function assert() {}\nassert.equal = () => {};\nfunction add(a,b){ return a-b }', tests: 'assert.equal(add(1, 2), 3)', kind: 'fail', reason: 'assertion' },
+  { name: 'assert shadowed by a global let', program: 'let assert = { equal() {}, ok() {} };\nfunction add(a,b){ return a-b }', tests: 'assert.equal(add(1, 2), 3)', kind: 'fail', reason: 'runtime_error' },
+  { name: 'assert replaced by an accessor', program: 'Object.defineProperty(globalThis, "assert", { get() { return { equal() {} }; }, configurable: false });\nfunction add(a,b){ return a-b }', tests: 'assert.equal(add(1, 2), 3)', kind: 'fail', reason: 'runtime_error' },
+  { name: 'the assert helper mutated in place', program: 'try { assert.equal = () => {}; } catch {}\nfunction add(a,b){ return a-b }', tests: 'assert.equal(add(1, 2), 3)', kind: 'fail', reason: 'assertion' },
+  { name: 'console.assert silenced', program: 'try { console.assert = () => {}; } catch {}\ntry { globalThis.console = { assert() {}, log() {} }; } catch {}\nfunction add(a,b){ return a-b }', tests: 'console.assert(add(1, 2) === 3)', kind: 'fail', reason: 'assertion' },
+  {
+    name: 'a test variable locked by a global accessor (var main = ... is swallowed)',
+    program: 'Object.defineProperty(globalThis, "main", { get() { return () => {}; }, set() {}, configurable: false });\nfunction add(a,b){ return a-b }',
+    tests: 'var main = function () { assert.equal(add(1, 2), 3); };\nmain();',
+    kind: 'fail',
+    reason: 'runtime_error',
+  },
+  {
+    name: 'a test function locked by a read-only global',
+    program: 'Object.defineProperty(globalThis, "check", { value: () => {}, writable: false, configurable: false });\nfunction add(a,b){ return a-b }',
+    tests: 'function check() { assert.equal(add(1, 2), 3); }\ncheck();',
+    kind: 'fail',
+    reason: 'runtime_error',
+  },
+];
+
+// Controls: correct asynchronous solutions and tests whose timers finish must pass.
+const asyncControls: Case[] = [
+  { name: 'await of a correct async solution', program: 'async function add(a,b){ await null; return a+b }', tests: ASYNC_TEST, kind: 'pass', reason: 'pass' },
+  { name: 'a dropped main() over a correct promise', program: 'function add(a,b){ return Promise.resolve(a+b) }', tests: MAIN_TEST, kind: 'pass', reason: 'pass' },
+  { name: 'a .then chain', program: 'function add(a,b){ return Promise.resolve(a).then((x) => x + b) }', tests: 'add(1, 2).then((r) => r * 2).then((r) => assert.equal(r, 6)).finally(() => {});', kind: 'pass', reason: 'pass' },
+  { name: 'a solution resolving through a timer', program: 'function add(a,b){ return new Promise((ok) => setTimeout(() => ok(a+b), 250)) }', tests: ASYNC_TEST, kind: 'pass', reason: 'pass' },
+  { name: 'a chain of timeouts that ends', program: 'function add(a,b){ return a+b }', tests: 'let n = 0; const step = () => { n++; if (n < 5) setTimeout(step, 100); else assert.equal(add(n, 1), 6); }; setTimeout(step, 0);', kind: 'pass', reason: 'pass' },
+  { name: 'an interval cleared after three ticks', program: 'function add(a,b){ return a+b }', tests: 'let n = 0; const id = setInterval(() => { n = add(n, 1); if (n === 3) clearInterval(id); }, 10); setTimeout(() => assert.equal(n, 3), 1000);', kind: 'pass', reason: 'pass' },
+  { name: 'queueMicrotask and setImmediate', program: 'function add(a,b){ return a+b }', tests: 'let seen = ""; queueMicrotask(() => { seen += "m"; }); setImmediate(() => { seen += "i"; assert.equal(seen, "mi"); });', kind: 'pass', reason: 'pass' },
+  { name: 'Promise.all over several calls', program: 'async function add(a,b){ return a+b }', tests: '(async () => { const r = await Promise.all([add(1, 2), add(3, 4)]); assert.deepEqual(r, [3, 7]); })()', kind: 'pass', reason: 'pass' },
+  { name: 'an expected rejection caught by the test', program: 'async function add(a,b){ if (typeof b !== "number") throw new TypeError("b"); return a+b }', tests: 'add(1, "x").catch((e) => assert.ok(e instanceof TypeError));\n(async () => { try { await add(1, null); assert.fail("no throw"); } catch (e) { assert.ok(e instanceof TypeError); } })()', kind: 'pass', reason: 'pass' },
+  { name: 'an async solution awaited in a sync-looking test that awaits nothing', program: 'async function add(a,b){ return a+b }\nfunction addSync(a,b){ return a+b }', tests: 'assert.equal(addSync(1, 2), 3)', kind: 'pass', reason: 'pass' },
+  { name: 'an async arrow with an expression body', program: 'const add = async (a, b) => a + b;', tests: 'const t = async () => assert.equal(await add(1, 2), 3);\nt();', kind: 'pass', reason: 'pass' },
+  { name: 'a test that declares assert-free helpers the program also uses', program: 'var total = 0; function add(a,b){ total += 1; return a+b }', tests: 'var total = 10; const main = async () => { assert.equal(await add(1, 2), 3); assert.equal(total, 11); }; main();', kind: 'pass', reason: 'pass' },
+];
+
 describe('security: containment', () => {
   it('has at least 30 hostile cases', () => {
     expect(cases.length + leaks.length).toBeGreaterThanOrEqual(30);
@@ -240,6 +385,21 @@ describe('security: containment', () => {
       expect(verdict, JSON.stringify(verdict)).toMatchObject({ kind: c.kind, reason: c.reason });
       c.also?.(verdict);
       await expectOrdinaryPass(v);
+    });
+  }
+});
+
+describe('security: asynchronous tests settle or fail', () => {
+  it('has every reported variant and controls', () => {
+    expect(asyncHacks.length).toBeGreaterThanOrEqual(25);
+    expect(asyncControls.length).toBeGreaterThanOrEqual(10);
+  });
+
+  for (const c of [...asyncHacks, ...asyncControls]) {
+    it(`${c.name} -> ${c.kind}/${c.reason}, then an ordinary check passes`, { timeout: 60_000 }, async () => {
+      const verdict = await verifier.checkProgram(c.program, c.tests ?? PASS);
+      expect(verdict, JSON.stringify(verdict)).toMatchObject({ kind: c.kind, reason: c.reason });
+      await expectOrdinaryPass(verifier);
     });
   }
 });
