@@ -51,3 +51,53 @@ export function findDeclaredName(prompt: string): string | undefined {
   for (let m = re.exec(prompt); m !== null; m = re.exec(prompt)) name = m[1] ?? m[2];
   return name;
 }
+
+/** Languages code problems are written in. */
+export type CodeLanguage = 'javascript' | 'python';
+
+const LANGUAGE_NAMES: Record<string, CodeLanguage> = {
+  javascript: 'javascript',
+  js: 'javascript',
+  node: 'javascript',
+  nodejs: 'javascript',
+  python: 'python',
+  python3: 'python',
+  py: 'python',
+};
+
+/** The language a `language` field names (case-insensitive; `js`, `py`, `python3` too), or undefined. */
+export function parseCodeLanguage(name: string): CodeLanguage | undefined {
+  return LANGUAGE_NAMES[name.trim().toLowerCase()];
+}
+
+/** The function a Python prompt defines last at the top level (`def name(`). */
+export function findPythonDefName(prompt: string): string | undefined {
+  const re = /^(?:async\s+)?def\s+([A-Za-z_]\w*)\s*\(/gm;
+  let name: string | undefined;
+  for (let m = re.exec(prompt); m !== null; m = re.exec(prompt)) name = m[1];
+  return name;
+}
+
+/**
+ * The language of a published code row that names none: Python for MBPP / HumanEval (Python) task ids
+ * (`MBPP/…`, `HumanEval/…`) and for prompts that define a Python function and no JavaScript one;
+ * otherwise JavaScript (HumanEval-X `JavaScript/…`, MBJSP).
+ */
+export function guessCodeLanguage(taskId: string | undefined, prompt: string): CodeLanguage {
+  if (taskId !== undefined && /^(?:MBPP|HumanEval|Python)\//.test(taskId)) return 'python';
+  if (findPythonDefName(prompt) !== undefined && findDeclaredName(prompt) === undefined) return 'python';
+  return 'javascript';
+}
+
+/**
+ * A HumanEval-style Python test (`def check(candidate): ...`) as a script that runs: `check(<entry>)`
+ * is appended unless the test already calls `check(` at its top level. When the entry point is itself
+ * named `check`, the test's function is renamed `check__test` so it does not replace the solution.
+ * Other tests are returned as they are.
+ */
+export function pythonTestScript(test: string, entryPoint: string | undefined): string {
+  if (entryPoint === undefined || !/^def\s+check\s*\(/m.test(test) || /^check\s*\(/m.test(test)) return test;
+  const body = test.endsWith('\n') ? test : `${test}\n`;
+  if (entryPoint === 'check') return `${body.replace(/^def\s+check\s*\(/m, 'def check__test(')}\ncheck__test(check)\n`;
+  return `${body}\ncheck(${entryPoint})\n`;
+}

@@ -27,6 +27,8 @@ export interface ProblemReference {
   prefix?: string;
   /** A worked reference solution, when the dataset has one. */
   solution?: string;
+  /** Language of the code (code problems): `javascript` (the default) or `python`; it decides the sandbox. */
+  language?: 'javascript' | 'python';
 }
 
 /** A partial or complete solution: the problem and the steps taken so far. */

@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { McgError } from '../core/errors.js';
 import { hashHex } from '../core/hash.js';
-import { findDeclaredName } from '../core/text.js';
+import { findDeclaredName, findPythonDefName, guessCodeLanguage, parseCodeLanguage, pythonTestScript } from '../core/text.js';
 import type { Problem } from '../core/types.js';
 
 /** Longest input line accepted (characters). */
@@ -49,6 +49,8 @@ export function lastBoxed(text: string): string | undefined {
  * - GSM8K: `{question, answer}` where the answer ends with `#### N`
  * - MATH / MATH-500: `{problem, answer? , solution?, unique_id?}` (answer from the last \boxed{} of solution)
  * - HumanEval-X JS / MBJSP: `{task_id, prompt, test, entry_point?, canonical_solution?}`
+ * - MBPP / HumanEval Python: the same shape with `language: "python"` (or an `MBPP/` / `HumanEval/`
+ *   task id); a `def check(candidate)` test gets `check(<entry_point>)` appended
  * Rows without an id get one from a hash of their prompt. Unknown extra fields are kept in `meta.source`.
  */
 export function problemFromRow(row: unknown): ParsedLine {
@@ -58,13 +60,18 @@ export function problemFromRow(row: unknown): ParsedLine {
   if (typeof r.test === 'string' && typeof r.prompt === 'string') {
     // HumanEval-X JS / MBJSP / MathQA-X: the prompt is code the solution continues.
     const id = str(r, 'task_id') ?? str(r, 'id');
+    const named = str(r, 'language');
+    const language = named === undefined ? guessCodeLanguage(id, r.prompt) : parseCodeLanguage(named);
+    if (language === undefined) return { ok: false, reason: `"language" must be javascript or python, got "${named}"` };
     // HumanEval-X rows name no entry point: it is the function the prompt declares.
-    const entryPoint = str(r, 'entry_point') ?? str(r, 'entryPoint') ?? findDeclaredName(r.prompt);
+    const entryPoint = str(r, 'entry_point') ?? str(r, 'entryPoint') ?? (language === 'python' ? findPythonDefName(r.prompt) : findDeclaredName(r.prompt));
+    // Python HumanEval / MBPP tests define check(candidate); the script calls it on the entry point.
+    const tests = language === 'python' ? pythonTestScript(r.test, entryPoint) : r.test;
     problem = {
       id: id ?? `p-${hashHex(r.prompt, 12)}`,
       prompt: r.prompt,
       domain: 'code',
-      reference: { tests: r.test, prefix: r.prompt, ...(entryPoint === undefined ? {} : { entryPoint }) },
+      reference: { tests, prefix: r.prompt, ...(entryPoint === undefined ? {} : { entryPoint }), ...(language === 'python' ? { language } : {}) },
     };
     const solution = str(r, 'canonical_solution');
     if (solution !== undefined) problem.reference!.solution = solution;
@@ -101,6 +108,12 @@ export function problemFromRow(row: unknown): ParsedLine {
     if (tests !== undefined) problem.reference!.tests = tests;
     const entryPoint = str(r, 'entryPoint') ?? str(r, 'entry_point');
     if (entryPoint !== undefined) problem.reference!.entryPoint = entryPoint;
+    const named = str(r, 'language');
+    if (named !== undefined && tests !== undefined) {
+      const language = parseCodeLanguage(named);
+      if (language === undefined) return { ok: false, reason: `"language" must be javascript or python, got "${named}"` };
+      if (language === 'python') problem.reference!.language = language;
+    }
     if (typeof r.meta === 'object' && r.meta !== null && !Array.isArray(r.meta)) problem.meta = r.meta as Record<string, unknown>;
   } else {
     return {

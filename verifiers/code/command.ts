@@ -1,4 +1,4 @@
-// `mcts-gen verify code`: checks JSONL code tasks (native, HumanEval-X JS, MBJSP rows) in the sandbox
+// `mcts-gen verify code`: checks JSONL code tasks (native, HumanEval-X JS, MBJSP, MBPP rows) in the sandbox
 // and writes one JSONL verdict line per input line, in input order. Streams its input; returns the exit
 // code and never calls process.exit. Imports node built-ins, core and this folder only.
 
@@ -7,7 +7,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { emptyUsage, isMcgError, Rng, type CallContext } from '../../src/core/index.js';
+import { emptyUsage, isMcgError, parseCodeLanguage, Rng, type CallContext, type CodeLanguage } from '../../src/core/index.js';
 import { codeVerifierOptionsSchema, type CodeVerifierOptionsInput } from './options.js';
 import { createCodeVerifier } from './index.js';
 import { toCodeTask } from './task-format.js';
@@ -26,18 +26,23 @@ export const EXIT_USAGE = 2;
 
 export const VERIFY_CODE_USAGE = `Usage: mcts-gen verify code --input <file|-> [options]
 
-Runs each JSONL line in the JavaScript sandbox and writes one line per input line, in input order:
+Runs each JSONL line in the sandbox of its language (JavaScript: isolated-vm; Python: Pyodide) and
+writes one line per input line, in input order:
   {"index":0,"task_id":"JavaScript/0","passed":true,"kind":"pass","reason":"pass","tests":{"passed":7,"total":7}}
-Input lines: native {code, tests: string | string[]} or HumanEval-X / MBJSP rows {prompt, test,
-canonical_solution | completion} (program = prompt + completion + test). Blank lines are skipped;
-index counts the other lines from 0. A summary goes to stderr.
+Input lines: native {code, tests: string | string[], language?} or HumanEval-X / MBJSP / MBPP rows
+{prompt, test, canonical_solution | completion} (program = prompt + completion, then the test; a Python
+"def check(candidate)" test is called on the entry point). A row's "language" wins over --language;
+without either, native rows are JavaScript and published rows are guessed from the task id (MBPP/,
+HumanEval/ are Python). Blank lines are skipped; index counts the other lines from 0. A summary goes
+to stderr.
 
 Options:
   --input, -i <file>        JSONL input; "-" reads stdin (required)
   --output, -o <file>       write verdict lines here instead of stdout
-  --concurrency, -c <n>     sandbox processes (default 2)
+  --language, -l <name>     javascript | python: language of rows that name none
+  --concurrency, -c <n>     sandbox processes per language (default 2)
   --memory-limit-mb <n>     isolate heap limit per check (default 64)
-  --cpu-time-ms <n>         CPU time per test script, ms (default 1000)
+  --cpu-time-ms <n>         time per test script, ms (default 1000; CPU for JS, wall for Python)
   --wall-time-ms <n>        wall-clock limit per line, ms (default 10000)
   --max-output-bytes <n>    console output kept per check (default 1024)
   --max-code-chars <n>      longest program run (default 200000)
@@ -84,6 +89,7 @@ export async function verifyCodeCommand(args: string[], io: CommandIo): Promise<
         input: { type: 'string', short: 'i' },
         output: { type: 'string', short: 'o' },
         concurrency: { type: 'string', short: 'c' },
+        language: { type: 'string', short: 'l' },
         'memory-limit-mb': { type: 'string' },
         'cpu-time-ms': { type: 'string' },
         'wall-time-ms': { type: 'string' },
@@ -105,6 +111,15 @@ export async function verifyCodeCommand(args: string[], io: CommandIo): Promise<
   if (input === undefined || input === '') {
     io.stderr.write(`verify code: --input is required\n\n${VERIFY_CODE_USAGE}`);
     return EXIT_USAGE;
+  }
+
+  let defaultLanguage: CodeLanguage | undefined;
+  if (typeof values.language === 'string') {
+    defaultLanguage = parseCodeLanguage(values.language);
+    if (defaultLanguage === undefined) {
+      io.stderr.write(`verify code: --language must be javascript or python, got "${values.language}"\n`);
+      return EXIT_USAGE;
+    }
   }
 
   let optionsInput: CodeVerifierOptionsInput;
@@ -190,7 +205,7 @@ export async function verifyCodeCommand(args: string[], io: CommandIo): Promise<
     const head = { index, ...(taskId === undefined ? {} : { task_id: taskId }) };
     let task;
     try {
-      task = toCodeTask(row, index);
+      task = toCodeTask(row, index, defaultLanguage);
     } catch (err) {
       io.stderr.write(`${label}:${lineNumber}: ${(err as Error).message.replace(/^row \d+: /, '')}\n`);
       return { ...head, passed: false, kind: 'error', reason: 'invalid_input', tests: { passed: 0, total: 0 } };

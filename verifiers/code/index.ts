@@ -1,12 +1,14 @@
 // The `code` verifier plugin: runs JavaScript solutions against their tests in isolated-vm sandboxes
-// that live in child processes (sandbox-pool.ts). Importing this module loads neither isolated-vm nor
-// any process: the pool starts on the first check. Imports core, zod and this folder only.
+// and Python solutions in Pyodide interpreters, both in child processes (sandbox-pool.ts). Importing
+// this module loads neither isolated-vm, Pyodide nor any process: each language's pool starts on its
+// first check. Imports core, zod and this folder only.
 
 import {
   defineVerifier,
   hash32,
   throwIfAborted,
   type CallContext,
+  type CodeLanguage,
   type Problem,
   type Trajectory,
   type Verdict,
@@ -28,7 +30,7 @@ export type { CodeTask, CodeTaskFormat } from './task-format.js';
 export { buildVerdict, classifyFailure } from './verdict.js';
 export type { CodeVerdict } from './verdict.js';
 export { SandboxPool, resolveRunnerEntry, runnerExecArgv } from './sandbox-pool.js';
-export type { RunnerLaunch, SandboxJob, SandboxPoolOptions } from './sandbox-pool.js';
+export type { RunnerLaunch, SandboxJob, SandboxLanguage, SandboxPoolOptions } from './sandbox-pool.js';
 export type { RunResult, SandboxLimits, ScriptFailure, ScriptOutcome, TestMeta } from './protocol.js';
 export { instrumentTest } from './test-instrument.js';
 export type { InstrumentedTest } from './test-instrument.js';
@@ -48,13 +50,13 @@ export interface CodeVerifier extends Verifier {
   check(problem: Problem, trajectory: Trajectory, ctx: CallContext): Promise<Verdict>;
   /**
    * Runs `program`, then `tests`: one script (each assertion call is a test) or a list (each script
-   * is a test). Same limits and verdict rules as `check`.
+   * is a test), in the sandbox of `language` (default JavaScript). Same limits and verdict rules as `check`.
    */
-  checkProgram(program: string, tests: string | readonly string[], signal?: AbortSignal): Promise<CodeVerdict>;
-  /** Process ids of the sandbox runners that have started. */
-  processIds(): number[];
+  checkProgram(program: string, tests: string | readonly string[], signal?: AbortSignal, language?: CodeLanguage): Promise<CodeVerdict>;
+  /** Process ids of the sandbox runners that have started (of one language, or of all). */
+  processIds(language?: CodeLanguage): number[];
   /** Process ids of the runners busy with a check right now (test hook for crash handling). */
-  busyProcessIds(): number[];
+  busyProcessIds(language?: CodeLanguage): number[];
   /** Stops the sandbox processes; pending checks reject with `ABORTED`. */
   close(): Promise<void>;
 }
@@ -62,9 +64,13 @@ export interface CodeVerifier extends Verifier {
 /** Creates a code verifier with the given options (validated; defaults as in the schema). */
 export function createCodeVerifier(input: CodeVerifierOptionsInput = {}): CodeVerifier {
   const options = codeVerifierOptionsSchema.parse(input);
-  let pool: SandboxPool | undefined;
-  const getPool = (): SandboxPool => {
-    pool ??= new SandboxPool({ size: options.poolSize });
+  const pools = new Map<CodeLanguage, SandboxPool>();
+  const getPool = (language: CodeLanguage): SandboxPool => {
+    let pool = pools.get(language);
+    if (pool === undefined) {
+      pool = new SandboxPool({ size: options.poolSize, language, pythonMemoryLimitMb: options.pythonMemoryLimitMb });
+      pools.set(language, pool);
+    }
     return pool;
   };
 
@@ -85,7 +91,7 @@ export function createCodeVerifier(input: CodeVerifierOptionsInput = {}): CodeVe
     return entry;
   };
 
-  const runPlan = async (plan: Pick<ProgramPlan, 'program' | 'tests' | 'testsAreList' | 'assertionSites'>, signal?: AbortSignal): Promise<CodeVerdict> => {
+  const runPlan = async (plan: Pick<ProgramPlan, 'language' | 'program' | 'tests' | 'testsAreList' | 'assertionSites'>, signal?: AbortSignal): Promise<CodeVerdict> => {
     const total = plan.testsAreList ? plan.tests.length : Math.max(1, plan.assertionSites);
     if (plan.program.length > options.maxCodeChars) {
       return { kind: 'fail', reason: 'too_large', score: 0, tests: { passed: 0, total }, detail: `the program has ${plan.program.length} characters; the limit is ${options.maxCodeChars}` };
@@ -95,12 +101,14 @@ export function createCodeVerifier(input: CodeVerifierOptionsInput = {}): CodeVe
       return { kind: 'error', reason: 'too_large', score: 0, tests: { passed: 0, total }, detail: `the tests have ${testChars} characters; the limit is ${options.maxCodeChars}` };
     }
     const seed = hash32(`${plan.program}\u0000${plan.tests.join('\u0001')}`);
-    const prepared = plan.tests.map(prepareTest);
-    const result = await getPool().run(
+    // JavaScript tests are instrumented (async settling, locked names); Python tests are rewritten
+    // inside the interpreter by its harness.
+    const prepared = plan.language === 'javascript' ? plan.tests.map(prepareTest) : undefined;
+    const result = await getPool(plan.language).run(
       {
         program: plan.program,
-        tests: prepared.map((t) => t.source),
-        testMeta: prepared.map((t) => t.meta),
+        tests: prepared === undefined ? plan.tests : prepared.map((t) => t.source),
+        ...(prepared === undefined ? {} : { testMeta: prepared.map((t) => t.meta) }),
         seed,
         limits: {
           memoryLimitMb: options.memoryLimitMb,
@@ -127,24 +135,25 @@ export function createCodeVerifier(input: CodeVerifierOptionsInput = {}): CodeVe
       if (code.trim() === '') return { kind: 'abstain', reason: 'no_answer', detail: 'the trajectory has no code' };
       return runPlan(plan, ctx.signal);
     },
-    async checkProgram(program, tests, signal) {
+    async checkProgram(program, tests, signal, language = 'javascript') {
       throwIfAborted(signal);
       const list = typeof tests === 'string' ? undefined : [...tests];
       const plan = {
+        language,
         program,
         tests: list ?? [tests as string],
         testsAreList: list !== undefined,
-        assertionSites: list === undefined ? countAssertionSites(tests as string) : 0,
+        assertionSites: list === undefined ? countAssertionSites(tests as string, language) : 0,
       };
       if (plan.tests.length === 0) return { kind: 'error', reason: 'no_reference', score: 0, tests: { passed: 0, total: 0 }, detail: 'no tests to run' };
       return runPlan(plan, signal);
     },
-    processIds: () => pool?.processIds() ?? [],
-    busyProcessIds: () => pool?.busyProcessIds() ?? [],
+    processIds: (language) => [...pools].flatMap(([l, p]) => (language === undefined || l === language ? p.processIds() : [])),
+    busyProcessIds: (language) => [...pools].flatMap(([l, p]) => (language === undefined || l === language ? p.busyProcessIds() : [])),
     async close() {
-      const p = pool;
-      pool = undefined;
-      await p?.close();
+      const all = [...pools.values()];
+      pools.clear();
+      await Promise.all(all.map((p) => p.close()));
     },
   };
 }

@@ -1,13 +1,18 @@
 // Turns a problem and a trajectory into what the sandbox runs: the program text, the test scripts and
 // the number of assertion call sites in the tests. Pure string work; imports core types only.
 
-import type { Problem, Trajectory } from '../../src/core/index.js';
+import type { CodeLanguage, Problem, Trajectory } from '../../src/core/index.js';
 
-/** Info strings of fenced blocks taken as JavaScript (an empty info string counts too). */
-const JS_FENCE_LANGUAGES = new Set(['', 'js', 'javascript', 'node', 'nodejs', 'mjs', 'cjs']);
+/** Info strings of fenced blocks taken as code of each language (an empty info string counts too). */
+const FENCE_LANGUAGES: Record<CodeLanguage, Set<string>> = {
+  javascript: new Set(['', 'js', 'javascript', 'node', 'nodejs', 'mjs', 'cjs']),
+  python: new Set(['', 'python', 'py', 'python3']),
+};
 
 /** What the sandbox runs for one check. */
 export interface ProgramPlan {
+  /** The language of the program and tests (the sandbox that runs them). */
+  language: CodeLanguage;
   /** `prefix + code`, or the code alone when a fenced block already declares the entry point. */
   program: string;
   /** Test scripts, run in order after the program. */
@@ -23,23 +28,25 @@ export interface ProgramPlan {
 }
 
 /**
- * The code in a model's text: the content of the last fenced block (```js, ```javascript, ```node or a
- * bare ```) when there is one, otherwise the whole text. A last block left open (the model hit its
- * length limit) counts, running to the end of the text. Fences with other languages are ignored.
+ * The code in a model's text: the content of the last fenced block of the language (```js,
+ * ```javascript, ```node for JavaScript; ```python, ```py for Python; a bare ``` for both) when there
+ * is one, otherwise the whole text. A last block left open (the model hit its length limit) counts,
+ * running to the end of the text. Fences with other languages are ignored.
  */
-export function extractCode(text: string): { code: string; fenced: boolean } {
+export function extractCode(text: string, language: CodeLanguage = 'javascript'): { code: string; fenced: boolean } {
+  const accepted = FENCE_LANGUAGES[language];
   const fence = /^[ \t]*(`{3,})[ \t]*([^\n`]*)\n/gm;
   let last: string | undefined;
   for (let open = fence.exec(text); open !== null; open = fence.exec(text)) {
     const ticks = open[1];
-    const language = open[2].trim().split(/\s+/)[0].toLowerCase();
+    const info = open[2].trim().split(/\s+/)[0].toLowerCase();
     const bodyStart = open.index + open[0].length;
     const close = new RegExp(`^[ \\t]*${ticks}[ \\t]*$`, 'm');
     close.lastIndex = 0;
     const rest = text.slice(bodyStart);
     const m = close.exec(rest);
     const body = m === null ? rest : rest.slice(0, m.index);
-    if (JS_FENCE_LANGUAGES.has(language)) last = body.endsWith('\n') ? body.slice(0, -1) : body;
+    if (accepted.has(info)) last = body.endsWith('\n') ? body.slice(0, -1) : body;
     if (m === null) break;
     fence.lastIndex = bodyStart + m.index + m[0].length;
   }
@@ -47,7 +54,11 @@ export function extractCode(text: string): { code: string; fenced: boolean } {
 }
 
 /** True when `code` declares `name` as a function, class or variable (so it is a whole program). */
-export function declaresEntryPoint(code: string, name: string): boolean {
+export function declaresEntryPoint(code: string, name: string, language: CodeLanguage = 'javascript'): boolean {
+  if (language === 'python') {
+    if (!/^[A-Za-z_]\w*$/.test(name)) return false;
+    return new RegExp(`^(?:async\\s+)?def\\s+${name}\\s*\\(|^class\\s+${name}\\b|^${name}\\s*=`, 'm').test(code);
+  }
   if (!/^[A-Za-z_$][\w$]*$/.test(name)) return false;
   const n = name.replace(/\$/g, '\\$');
   return new RegExp(`\\bfunction\\s*\\*?\\s*${n}\\s*\\(|\\b(?:const|let|var)\\s+${n}\\s*=|\\bclass\\s+${n}\\b`).test(code);
@@ -59,7 +70,8 @@ export function declaresEntryPoint(code: string, name: string): boolean {
  * calls. Declarations (`function assert(`) are not sites. Used as the number of tests when a run stops
  * before reaching them all.
  */
-export function countAssertionSites(source: string): number {
+export function countAssertionSites(source: string, language: CodeLanguage = 'javascript'): number {
+  if (language === 'python') return source.match(/^[ \t]*assert\b/gm)?.length ?? 0;
   const patterns = [/\bconsole\s*\.\s*assert\s*\(/g, /(?<![\w$])(?<!\.\s*)(?<!function\s+)assert(?:\s*\.\s*[A-Za-z]+)?\s*\(/g];
   if (/\bfunction\s+compare\s*\(/.test(source)) patterns.push(/(?<![\w$])(?<!\.\s*)(?<!function\s+)compare\s*\(/g);
   let count = 0;
@@ -88,15 +100,17 @@ export function readTests(problem: Problem): { tests: string[]; testsAreList: bo
 export function planProgram(problem: Problem, trajectory: Trajectory): ProgramPlan | undefined {
   const { tests, testsAreList } = readTests(problem);
   if (tests.length === 0) return undefined;
-  const { code, fenced } = extractCode(trajectory.steps.join('\n'));
+  const language = problem.reference?.language ?? 'javascript';
+  const { code, fenced } = extractCode(trajectory.steps.join('\n'), language);
   const prefix = problem.reference?.prefix ?? '';
   const entryPoint = problem.reference?.entryPoint;
-  const prefixed = prefix !== '' && !(fenced && entryPoint !== undefined && declaresEntryPoint(code, entryPoint));
+  const prefixed = prefix !== '' && !(fenced && entryPoint !== undefined && declaresEntryPoint(code, entryPoint, language));
   return {
+    language,
     program: prefixed ? prefix + code : code,
     tests,
     testsAreList,
-    assertionSites: testsAreList ? 0 : countAssertionSites(tests[0]),
+    assertionSites: testsAreList ? 0 : countAssertionSites(tests[0], language),
     fenced,
     prefixed,
   };

@@ -36,14 +36,25 @@ export interface SandboxJob {
 export interface SandboxPoolOptions {
   /** Runner processes; jobs beyond this many wait in a FIFO queue. */
   size: number;
+  /** Which runner: isolated-vm for JavaScript (default), Pyodide for Python. */
+  language?: SandboxLanguage;
+  /** WebAssembly memory of each Python interpreter, in MB (default 512). */
+  pythonMemoryLimitMb?: number;
   /** Time the parent waits beyond a job's `wallTimeMs` before killing a silent runner, in ms (default 3000). */
   graceMs?: number;
   /** Time a runner may take to start (load tsx / isolated-vm), in ms (default 60000). */
   startTimeoutMs?: number;
 }
 
+/** Languages the sandbox runs. */
+export type SandboxLanguage = 'javascript' | 'python';
+
 /** How a runner is started: the built `.js` (confined reads) or the `.ts` source through tsx. */
-export type RunnerLaunch = { kind: 'js'; dir: string; isolatedVmDir: string } | { kind: 'ts'; tsxUrl: string };
+export type RunnerLaunch =
+  | { kind: 'js'; dir: string; isolatedVmDir: string }
+  | { kind: 'ts'; tsxUrl: string }
+  | { kind: 'python-js'; dir: string; pyodideDir: string }
+  | { kind: 'python-ts'; tsxUrl: string };
 
 /**
  * Node flags of a runner process. Both kinds run under Node's permission model with no file writes.
@@ -53,6 +64,7 @@ export type RunnerLaunch = { kind: 'js'; dir: string; isolatedVmDir: string } | 
  * loader thread.
  */
 export function runnerExecArgv(launch: RunnerLaunch): string[] {
+  if (launch.kind === 'python-js' || launch.kind === 'python-ts') return pythonRunnerExecArgv(launch);
   // isolated-vm requires --no-node-snapshot on Node 20+.
   const base = [
     '--no-node-snapshot',
@@ -68,11 +80,40 @@ export function runnerExecArgv(launch: RunnerLaunch): string[] {
 }
 
 /**
- * The runner entry beside this file: `sandbox-runner.js` when built, else `sandbox-runner.ts` through
- * tsx (with its disk cache off, since the runner may not write files). `env` is added to the runner's.
+ * Node flags of a Python runner process: the permission model with no file writes and no child
+ * processes; it may start worker threads (the interpreter runs in one) and, when built, read only its
+ * own folder and the pyodide package. Code generation from strings is off in the whole process, so
+ * nothing that reaches a JavaScript function from Python can compile new JavaScript.
  */
-export function resolveRunnerEntry(): { file: string; execArgv: string[]; env: Record<string, string> } {
+function pythonRunnerExecArgv(launch: Extract<RunnerLaunch, { kind: 'python-js' | 'python-ts' }>): string[] {
+  const base = [
+    '--experimental-permission',
+    '--allow-worker',
+    '--disallow-code-generation-from-strings',
+    '--disable-warning=ExperimentalWarning',
+    '--disable-warning=SecurityWarning',
+  ];
+  if (launch.kind === 'python-js') {
+    return [...base, `--allow-fs-read=${launch.dir}${launch.dir.endsWith(sep) ? '' : sep}`, `--allow-fs-read=${launch.pyodideDir}${sep}`];
+  }
+  return [...base, '--allow-fs-read=*', '--allow-child-process', '--import', launch.tsxUrl];
+}
+
+/**
+ * The runner entry beside this file: `sandbox-runner.js` (or `python-runner.js`) when built, else the
+ * `.ts` source through tsx (with its disk cache off, since the runner may not write files). `env` is
+ * added to the runner's.
+ */
+export function resolveRunnerEntry(language: SandboxLanguage = 'javascript'): { file: string; execArgv: string[]; env: Record<string, string> } {
   const require = createRequire(import.meta.url);
+  if (language === 'python') {
+    const pyJs = fileURLToPath(new URL('./python-runner.js', import.meta.url));
+    if (existsSync(pyJs)) {
+      return { file: pyJs, execArgv: runnerExecArgv({ kind: 'python-js', dir: dirname(pyJs), pyodideDir: dirname(require.resolve('pyodide/package.json')) }), env: {} };
+    }
+    const pyTs = fileURLToPath(new URL('./python-runner.ts', import.meta.url));
+    return { file: pyTs, execArgv: runnerExecArgv({ kind: 'python-ts', tsxUrl: pathToFileURL(require.resolve('tsx')).href }), env: { TSX_DISABLE_CACHE: '1' } };
+  }
   const js = fileURLToPath(new URL('./sandbox-runner.js', import.meta.url));
   if (existsSync(js)) {
     return { file: js, execArgv: runnerExecArgv({ kind: 'js', dir: dirname(js), isolatedVmDir: dirname(require.resolve('isolated-vm/package.json')) }), env: {} };
@@ -130,6 +171,8 @@ export class SandboxPool {
   private readonly queue: Pending[] = [];
   private readonly graceMs: number;
   private readonly startTimeoutMs: number;
+  private readonly language: SandboxLanguage;
+  private readonly pythonMemoryLimitMb: number;
   private nextId = 1;
   private startFailures = 0;
   private closed = false;
@@ -145,6 +188,8 @@ export class SandboxPool {
     }));
     this.graceMs = options.graceMs ?? 3000;
     this.startTimeoutMs = options.startTimeoutMs ?? 60_000;
+    this.language = options.language ?? 'javascript';
+    this.pythonMemoryLimitMb = options.pythonMemoryLimitMb ?? 512;
   }
 
   /** Runs one job. Jobs start in submission order as runners free up. */
@@ -251,8 +296,9 @@ export class SandboxPool {
   }
 
   private spawn(slot: Slot): void {
-    const { file, execArgv, env } = resolveRunnerEntry();
-    const child = fork(file, [], { execArgv, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
+    const { file, execArgv, env } = resolveRunnerEntry(this.language);
+    const extra = this.language === 'python' ? { MCG_PYTHON_MEMORY_MB: String(this.pythonMemoryLimitMb) } : {};
+    const child = fork(file, [], { execArgv, env: { ...process.env, ...env, ...extra }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
     slot.child = child;
     slot.ready = false;
     slot.pid = child.pid;

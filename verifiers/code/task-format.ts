@@ -1,9 +1,18 @@
-// Reads a code task row as published (native, HumanEval-X JavaScript, MBJSP) into a Problem and the
-// code to check. Pure; imports core types and errors only. Fields a row has beyond those read are ignored.
+// Reads a code task row as published (native, HumanEval-X JavaScript, MBJSP, MBPP / HumanEval Python)
+// into a Problem and the code to check. Pure; imports core types and errors only. Fields a row has beyond those read are ignored.
 
-import { McgError, findDeclaredName, type Problem } from '../../src/core/index.js';
+import {
+  McgError,
+  findDeclaredName,
+  findPythonDefName,
+  guessCodeLanguage,
+  parseCodeLanguage,
+  pythonTestScript,
+  type CodeLanguage,
+  type Problem,
+} from '../../src/core/index.js';
 
-export type CodeTaskFormat = 'native' | 'humaneval-x' | 'mbjsp';
+export type CodeTaskFormat = 'native' | 'humaneval-x' | 'mbjsp' | 'mbpp' | 'humaneval-py';
 
 /** A row turned into what the verifier (and the search) need. */
 export interface CodeTask {
@@ -14,9 +23,9 @@ export interface CodeTask {
   format: CodeTaskFormat;
   /** `task_id` of the row, when it has one. */
   taskId?: string;
+  /** The language the code is run as. */
+  language: CodeLanguage;
 }
-
-const JS_LANGUAGES = new Set(['javascript', 'js', 'node', 'nodejs']);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -33,22 +42,25 @@ export { findDeclaredName };
 
 /**
  * Turns one input row into `{ problem, code }`:
- * - native `{ language?: 'javascript', code, tests: string | string[], entryPoint?, id?, prompt? }`:
- *   the code is a whole program; a list of tests goes to `meta.testCases` (each one its own test) and,
- *   joined with newlines, to `reference.tests`;
- * - HumanEval-X JS `{ task_id, prompt, canonical_solution | completion, test, declaration?, ... }` and
- *   MBJSP `{ task_id, prompt, entry_point, canonical_solution | completion, test, language }`: the
- *   prompt (which ends inside the function) becomes `reference.prefix`, so program = prompt + code,
- *   then the `test` script runs.
- * `index` (0-based) names rows without an id. Throws `INPUT_INVALID` naming the field for rows of no
- * known shape; never runs anything.
+ * - native `{ language?, code, tests: string | string[], entryPoint?, id?, prompt? }`: the code is a
+ *   whole program; a list of tests goes to `meta.testCases` (each one its own test) and, joined with
+ *   newlines, to `reference.tests`;
+ * - HumanEval-X JS `{ task_id, prompt, canonical_solution | completion, test, declaration?, ... }`,
+ *   MBJSP `{ task_id, prompt, entry_point, canonical_solution | completion, test, language }` and
+ *   MBPP / HumanEval Python rows (same fields, `language: "python"` or an `MBPP/` / `HumanEval/` id):
+ *   the prompt (which ends inside the function) becomes `reference.prefix`, so program = prompt + code,
+ *   then the `test` script runs (a Python `def check(candidate)` test gets `check(<entry_point>)` appended).
+ * The language is the row's `language`, else `defaultLanguage` when given, else JavaScript for native rows
+ * and a guess from the task id and prompt for published rows. `index` (0-based) names rows without an
+ * id. Throws `INPUT_INVALID` naming the field for rows of no known shape; never runs anything.
  */
-export function toCodeTask(row: unknown, index = 0): CodeTask {
+export function toCodeTask(row: unknown, index = 0, defaultLanguage?: CodeLanguage): CodeTask {
   const where = `row ${index}`;
   if (!isRecord(row)) throw new McgError('INPUT_INVALID', `${where}: a code task must be a JSON object`);
-  const language = optionalString(row, 'language', where);
-  if (language !== undefined && !JS_LANGUAGES.has(language.toLowerCase())) {
-    throw new McgError('INPUT_INVALID', `${where}: "language" must be "javascript", got "${language}"`);
+  const named = optionalString(row, 'language', where);
+  const stated = named === undefined ? defaultLanguage : parseCodeLanguage(named);
+  if (named !== undefined && stated === undefined) {
+    throw new McgError('INPUT_INVALID', `${where}: "language" must be "javascript" or "python", got "${named}"`);
   }
   const taskId = optionalString(row, 'task_id', where);
   const rawId = row.id ?? taskId;
@@ -66,6 +78,7 @@ export function toCodeTask(row: unknown, index = 0): CodeTask {
       throw new McgError('INPUT_INVALID', `${where}: "tests" must be a string or an array of strings, got ${typeof tests}`);
     }
     const entryPoint = optionalString(row, 'entryPoint', where) ?? optionalString(row, 'entry_point', where);
+    const language = stated ?? 'javascript';
     const problem: Problem = {
       id,
       prompt: optionalString(row, 'prompt', where) ?? '',
@@ -73,41 +86,50 @@ export function toCodeTask(row: unknown, index = 0): CodeTask {
       reference: {
         tests: list === undefined ? (tests as string) : (list as string[]).join('\n'),
         ...(entryPoint === undefined ? {} : { entryPoint }),
+        ...(language === 'python' ? { language } : {}),
       },
       meta: list === undefined ? { format: 'native' } : { format: 'native', testCases: list as string[] },
     };
-    return { problem, code, format: 'native', ...(taskId === undefined ? {} : { taskId }) };
+    return { problem, code, format: 'native', language, ...(taskId === undefined ? {} : { taskId }) };
   }
 
   if (row.test !== undefined) {
     const prompt = optionalString(row, 'prompt', where);
     const test = optionalString(row, 'test', where);
     if (prompt === undefined || test === undefined) {
-      throw new McgError('INPUT_INVALID', `${where}: HumanEval-X / MBJSP rows need "prompt" and "test" strings`);
+      throw new McgError('INPUT_INVALID', `${where}: HumanEval-X / MBJSP / MBPP rows need "prompt" and "test" strings`);
     }
     const completion = optionalString(row, 'completion', where);
     const solution = optionalString(row, 'canonical_solution', where);
     const explicitEntry = optionalString(row, 'entry_point', where);
+    const language = stated ?? guessCodeLanguage(taskId, prompt);
     const format: CodeTaskFormat =
-      taskId?.startsWith('MBJSP/') === true || (explicitEntry !== undefined && row.declaration === undefined) ? 'mbjsp' : 'humaneval-x';
-    const entryPoint = explicitEntry ?? findDeclaredName(prompt);
+      language === 'python'
+        ? taskId?.startsWith('MBPP/') === true
+          ? 'mbpp'
+          : 'humaneval-py'
+        : taskId?.startsWith('MBJSP/') === true || (explicitEntry !== undefined && row.declaration === undefined)
+          ? 'mbjsp'
+          : 'humaneval-x';
+    const entryPoint = explicitEntry ?? (language === 'python' ? findPythonDefName(prompt) : findDeclaredName(prompt));
     const problem: Problem = {
       id,
       prompt,
       domain: 'code',
       reference: {
-        tests: test,
+        tests: language === 'python' ? pythonTestScript(test, entryPoint) : test,
         prefix: prompt,
         ...(entryPoint === undefined ? {} : { entryPoint }),
         ...(solution === undefined ? {} : { solution }),
+        ...(language === 'python' ? { language } : {}),
       },
       meta: { format },
     };
-    return { problem, code: completion ?? solution ?? '', format, ...(taskId === undefined ? {} : { taskId }) };
+    return { problem, code: completion ?? solution ?? '', format, language, ...(taskId === undefined ? {} : { taskId }) };
   }
 
   throw new McgError(
     'INPUT_INVALID',
-    `${where}: not a code task (expected native {code, tests} or HumanEval-X / MBJSP {prompt, test, canonical_solution | completion})`,
+    `${where}: not a code task (expected native {code, tests} or HumanEval-X / MBJSP / MBPP {prompt, test, canonical_solution | completion})`,
   );
 }

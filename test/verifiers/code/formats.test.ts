@@ -81,7 +81,7 @@ describe('toCodeTask', () => {
   it.each([
     [null, 'must be a JSON object'],
     [[1, 2], 'must be a JSON object'],
-    [{ code: 'x', tests: 'y', language: 'python' }, '"language" must be "javascript", got "python"'],
+    [{ code: 'x', tests: 'y', language: 'ruby' }, '"language" must be "javascript" or "python", got "ruby"'],
     [{ code: 1, tests: 'y' }, '"code" must be a string'],
     [{ code: 'x', tests: [1] }, '"tests" must be a string or an array of strings'],
     [{ prompt: 'p' }, 'not a code task'],

@@ -28,6 +28,7 @@ describe('options', () => {
       wallTimeMs: 10_000,
       maxOutputBytes: 1024,
       maxOutputTotalBytes: 1_048_576,
+      pythonMemoryLimitMb: 512,
       poolSize: 2,
       maxCodeChars: 200_000,
     });

@@ -1,0 +1,29 @@
+// Messages and shared-memory slots between the Python runner (child process main thread) and its
+// interpreter thread (python-worker.ts). Plain data only; imports the protocol types only.
+
+import type { ScriptOutcome } from './protocol.js';
+
+/** What the runner passes at start. */
+export interface PythonWorkerData {
+  /** Shared Int32Array: [0] is Pyodide's interrupt flag (2 = SIGINT), see `CONTROL_*` below. */
+  control: SharedArrayBuffer;
+  /** Cap of the interpreter's WebAssembly memory, in MB. */
+  memoryLimitMb: number;
+}
+
+/** Slots of the shared control array (Int32). */
+export const CONTROL_INTERRUPT = 0;
+/** 1 + the number of the script now running (0: idle); written by the worker. */
+export const CONTROL_SCRIPT = 1;
+/** Script number (as in CONTROL_SCRIPT) that the runner interrupted for running too long. */
+export const CONTROL_OVERTIME = 2;
+/** Set to 1 by the worker when output went over the total limit (the worker interrupts itself). */
+export const CONTROL_OUTPUT = 3;
+export const CONTROL_SLOTS = 4;
+
+/** Messages from the worker to the runner. */
+export type WorkerMessage =
+  | { type: 'ready'; loadMs: number }
+  | { type: 'script'; id: number; index: number; outcome: ScriptOutcome }
+  | { type: 'done'; id: number; program: ScriptOutcome; tests: ScriptOutcome[]; assertionsRun: number; output: string; outputChars: number }
+  | { type: 'broken'; id: number; message: string };
