@@ -112,8 +112,7 @@ def _mcg_install():
                          '_posixsubprocess', 'pyodide_js', '_lsprof', 'tracemalloc', '_tracemalloc')
     _BLOCKED_EVENTS = _frozenset((
         'sys.addaudithook', 'sys._getframe', 'sys._current_frames', 'sys._current_exceptions', 'sys.settrace',
-        'sys.setprofile', 'sys.monitoring.register_callback', 'object.__getattr__', 'object.__setattr__',
-        'object.__delattr__', 'gc.get_objects', 'gc.get_referrers', 'gc.get_referents', 'os.system', 'os.exec',
+        'sys.setprofile', 'sys.monitoring.register_callback', 'gc.get_objects', 'gc.get_referrers', 'gc.get_referents', 'os.system', 'os.exec',
         'os.posix_spawn', 'os.spawn', 'os.fork', 'os.forkpty', 'os.kill', 'os.killpg', 'subprocess.Popen',
         'os.startfile', 'webbrowser.open', 'cpython.run_command', 'cpython.run_file', 'cpython.run_module',
         'cpython.run_startup', 'cpython.PyInterpreterState_New', 'cpython._PySys_ClearAuditHooks', 'os.add_dll_directory',
@@ -134,7 +133,19 @@ def _mcg_install():
         if _blocked_module(name):
             _dict_pop(_modules, name, None)
 
+    # Attribute access the audit hook sees: frames (a way up to the harness) may not be read; code
+    # objects of functions may not be replaced.
+    _FRAME_ATTRS = _frozenset(('tb_frame', 'gi_frame', 'cr_frame', 'ag_frame', 'f_back', 'gi_yieldfrom', 'cr_await'))
+
     def _audit(event, args):
+        if event == 'object.__getattr__':
+            if _len(args) > 1 and args[1] in _FRAME_ATTRS:
+                raise _RuntimeError('blocked by the sandbox: reading ' + _str(args[1]))
+            return
+        if event == 'object.__setattr__' or event == 'object.__delattr__':
+            if _len(args) > 1 and args[1] == '__code__':
+                raise _RuntimeError('blocked by the sandbox: replacing __code__')
+            return
         if event in _BLOCKED_EVENTS:
             raise _RuntimeError('blocked by the sandbox: ' + event)
         for p in _BLOCKED_EVENT_PREFIXES:
@@ -272,6 +283,12 @@ def _mcg_install():
 
     def _reset(seed):
         # Trace and profile functions need no reset: the audit hook refuses to install them.
+        for cell, value in _helper_cells:
+            try:
+                if cell.cell_contents is not value:
+                    cell.cell_contents = value
+            except _BaseException:
+                pass
         for name in _list(_dict_keys(_modules)):
             if name not in _baseline_names:
                 _dict_pop(_modules, name, None)
@@ -350,6 +367,10 @@ def _mcg_install():
         return _getattr(t, '__qualname__', '?')
 
     counters = [0, 0]  # assertions reached, comparison helper calls
+
+    class _NamespaceView:
+        # What unittest.main(module=...) reads the test cases from: an object whose __dict__ is the namespace.
+        pass
 
     import operator as _operator_mod
     _eq = _operator_mod.eq
@@ -538,15 +559,20 @@ def _mcg_install():
         # Resets the interpreter, compiles the program and the tests, and returns the number of statements
         # of each test (or a failure tuple for a test that does not compile).
         _reset(seed)
+        job.clear()
         counters[0] = 0
         counters[1] = 0
         cmp_name = '__mcg_cmp_' + nonce
         truth_name = '__mcg_truth_' + nonce
+        mod_name = '__mcg_module_' + nonce
         ns = {'__builtins__': builtins}
-        job.clear()
+        ns_view = _NamespaceView()
+        ns_view.__dict__ = ns
+        job['ns_view'] = ns_view
         job['ns'] = ns
         job['cmp_name'] = cmp_name
         job['truth_name'] = truth_name
+        job['mod_name'] = mod_name
         try:
             job['program'] = _compile(program, 'solution.py', 'exec', dont_inherit=True)
             job['program_error'] = None
@@ -592,6 +618,13 @@ def _mcg_install():
                         f = node.value.func
                         if _type(f) is ast.Attribute and f.attr == 'main' and _type(f.value) is _ast_Name and f.value.id == 'unittest':
                             is_unittest_main = True
+                            # unittest.main() looks for tests in __main__: point it at the test namespace.
+                            given = [k.arg for k in node.value.keywords]
+                            if 'module' not in given and _len(node.value.args) == 0:
+                                node.value.keywords.append(ast.keyword(arg='module', value=_ast_Name(id=mod_name, ctx=_ast_Load())))
+                            if 'argv' not in given and _len(node.value.args) < 2:
+                                node.value.keywords.append(ast.keyword(arg='argv', value=_ast_List(elts=[_ast_Constant(value='tests')], ctx=_ast_Load())))
+                            _fix(mod)
                     defines = node.name if _type(node) in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef) else None
                     _list_append(stmts, (_compile(mod, fname, 'exec', dont_inherit=True), is_unittest_main, node.lineno, defines))
                 _list_append(compiled, stmts)
@@ -682,6 +715,8 @@ def _mcg_install():
         code, is_unittest_main, lineno, defines = stmts[statement_index]
         ns[job['cmp_name']] = _mcg_compare
         ns[job['truth_name']] = _mcg_truth
+        if is_unittest_main:
+            ns[job['mod_name']] = job['ns_view']
         where = 'test-' + _str(test_index + 1) + '.py'
         if statement_index == 0:
             why = _tampered()

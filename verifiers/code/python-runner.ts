@@ -51,8 +51,14 @@ function send(message: ChildMessage, then?: () => void): void {
 
 function spawnInterpreter(): Interpreter {
   const shared = new SharedArrayBuffer(CONTROL_SLOTS * 4);
-  const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './python-worker.ts' : './python-worker.js', import.meta.url);
-  const worker = new Worker(workerUrl, {
+  // From source (tests, development) the worker is TypeScript: a two-line bootstrap loads it through tsx.
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = new URL(fromSource ? './python-worker.ts' : './python-worker.js', import.meta.url);
+  const target = fromSource
+    ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => m.tsImport(${JSON.stringify(entry.href)}, ${JSON.stringify(entry.href)}))`
+    : entry;
+  const worker = new Worker(target, {
+    eval: fromSource,
     workerData: { control: shared, memoryLimitMb } satisfies PythonWorkerData,
     resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: 32, stackSizeMb: 8 },
     stdout: true,
