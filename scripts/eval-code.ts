@@ -1,11 +1,15 @@
 // `npm run eval:code`: how the code sandbox agrees with plain Node on HumanEval-X JS and MBJSP canonical
-// solutions (js_canonical_solution_check.json), and whether rule-made mutants of each passing HumanEval-X
-// solution fail. Reads ../shared/data; prints tables; exit code 1 on an unexplained disagreement.
+// solutions (js_canonical_solution_check.json), whether rule-made mutants of each passing HumanEval-X
+// solution fail, and the MBPP Python canonical pass rate in the Python sandbox with every failure
+// explained (scripts/mbpp-known-failures.ts) and the same mutants of the passing ones. Reads
+// ../shared/data; prints tables; exit code 1 on an unexplained disagreement or failure.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createCodeVerifier, toCodeTask, type CodeVerdict } from '../verifiers/code/index.js';
+import { emptyUsage, Rng } from '../src/core/index.js';
+import { createCodeVerifier, toCodeTask, type CodeTask, type CodeVerdict, type CodeVerifier } from '../verifiers/code/index.js';
+import { MBPP_KNOWN_FAILURES } from './mbpp-known-failures.js';
 
 const DATA_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'data');
 
@@ -69,6 +73,74 @@ const MUTATIONS: Mutation[] = [
     },
   },
 ];
+
+/** Python mutants: the JavaScript rules, with "body removed" as a body that returns None. */
+const PYTHON_MUTATIONS: Mutation[] = [
+  { name: 'body removed', apply: (s) => `${/^([ \t]+)\S/m.exec(s)?.[1] ?? '    '}return None\n` },
+  ...MUTATIONS.filter((m) => m.name !== 'body removed'),
+];
+
+function checkTask(verifier: CodeVerifier, task: CodeTask, code: string): Promise<CodeVerdict> {
+  return verifier.check(task.problem, { problem: task.problem, steps: [code] }, { signal: new AbortController().signal, rng: Rng.fromSeed(task.problem.id), usage: emptyUsage() }) as Promise<CodeVerdict>;
+}
+
+/** MBPP Python: canonical pass rate, failures with their explanations, mutants. Returns the unexplained count. */
+async function evalMbpp(verifier: CodeVerifier): Promise<number> {
+  const file = 'mbxp_mbpp_py.jsonl';
+  if (!existsSync(join(DATA_DIR, file))) {
+    console.log(`\nMBPP Python skipped: ${join(DATA_DIR, file)} is absent`);
+    return 0;
+  }
+  const started = Date.now();
+  const tasks = readJsonl(file).map((row, i) => toCodeTask(row, i));
+  const verdicts = await Promise.all(tasks.map((t) => checkTask(verifier, t, t.code)));
+  const reasons = new Map<string, number>();
+  const failures: string[] = [];
+  let unexplained = 0;
+  tasks.forEach((t, i) => {
+    const v = verdicts[i];
+    const key = `${v.kind}/${v.reason}`;
+    reasons.set(key, (reasons.get(key) ?? 0) + 1);
+    if (v.kind === 'pass') return;
+    const known = MBPP_KNOWN_FAILURES[t.taskId as string];
+    const explained = known !== undefined && known.reason === v.reason;
+    if (!explained) unexplained += 1;
+    failures.push(`${t.taskId}: ${key} — ${explained ? `${known.kind}: ${known.why}` : `UNEXPLAINED (${v.detail ?? ''})`}`);
+  });
+  const passed = verdicts.filter((v) => v.kind === 'pass').length;
+  const rate = passed / tasks.length;
+  console.log(`\nMBPP Python canonical solutions (${file}, Python sandbox, default limits): ${passed} / ${tasks.length} pass (${(100 * rate).toFixed(1)} %)\n`);
+  console.log(table(['kind/reason', 'count'], [...reasons].sort((a, b) => b[1] - a[1])));
+  console.log('\nMBPP canonical solutions that do not pass, and why (all but the slow one fail the same way in CPython):');
+  for (const line of failures) console.log(`  ${line}`);
+
+  const passing = tasks.filter((_, i) => verdicts[i].kind === 'pass');
+  const rows: Array<Array<string | number>> = [];
+  const survivors: string[] = [];
+  for (const mutation of PYTHON_MUTATIONS) {
+    const results = await Promise.all(
+      passing.map((t) => {
+        const mutated = mutation.apply(t.code);
+        return mutated === undefined || mutated === t.code ? Promise.resolve(undefined) : checkTask(verifier, t, mutated);
+      }),
+    );
+    const applied = results.filter((v) => v !== undefined);
+    const survived = applied.filter((v) => v.kind === 'pass').length;
+    results.forEach((v, i) => {
+      if (v?.kind === 'pass') survivors.push(`${mutation.name}: ${passing[i].taskId}`);
+    });
+    rows.push([mutation.name, passing.length, applied.length, applied.length - survived, survived]);
+  }
+  console.log(`\nMutants of the ${passing.length} passing MBPP solutions\n`);
+  console.log(table(['mutation', 'solutions', 'applied', 'killed', 'survived'], rows));
+  console.log(`Surviving mutants: ${survivors.length === 0 ? 'none' : survivors.slice(0, 40).join(', ')}${survivors.length > 40 ? ', ...' : ''}`);
+  if (rate < 0.95) {
+    console.log(`MBPP pass rate ${(100 * rate).toFixed(1)} % is below 95 %`);
+    unexplained += 1;
+  }
+  console.log(`\nMBPP: ${tasks.length + rows.reduce((n, r) => n + Number(r[2]), 0)} checks in ${((Date.now() - started) / 1000).toFixed(1)} s; unexplained failures: ${unexplained}`);
+  return unexplained;
+}
 
 async function main(): Promise<number> {
   for (const f of ['humaneval_x_js.jsonl', 'mbxp_mbjsp_js.jsonl', 'js_canonical_solution_check.json']) {
@@ -188,6 +260,7 @@ async function main(): Promise<number> {
     const checks = he.length + mb.length + mutantRows.reduce((n, r) => n + Number(r[2]), 0);
     console.log(`\n${checks} checks in ${((Date.now() - started) / 1000).toFixed(1)} s (poolSize 2); unexplained disagreements: ${unexplained}`);
     if (!expectedOk) unexplained += 1;
+    unexplained += await evalMbpp(verifier);
   } finally {
     await verifier.close();
   }
