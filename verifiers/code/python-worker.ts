@@ -81,7 +81,7 @@ function capture(bytes: Uint8Array): number {
 }
 function outputText(): string {
   if (output.all !== null) return output.all;
-  return `${output.head}\n... [${output.chars - output.head.length - output.tail.length} characters dropped] ...\n${output.tail}`;
+  return `${output.head}\n...[${output.chars - output.head.length - output.tail.length} characters omitted]...\n${output.tail}`;
 }
 
 function truncate(text: string): string {

@@ -125,6 +125,7 @@ const hostile: Case[] = [
     kind: 'fail',
     reason: 'timeout',
   },
+  { name: 'a long computation inside C (no bytecode boundary to interrupt at)', program: 'x = 10 ** 10 ** 8', kind: 'fail', reason: 'timeout' },
   { name: 'infinite loop inside the tested function', program: 'def f():\n    while True:\n        pass', tests: 'assert f() == 1', kind: 'fail', reason: 'timeout' },
   { name: 'memory bomb: one huge list', program: 'x = [0] * (10 ** 9)', kind: 'fail', reason: 'oom' },
   { name: 'memory bomb: growing list of strings', program: 'x = []\nwhile True:\n    x.append(" " * 10 ** 6)', kind: 'fail', reason: 'oom' },
