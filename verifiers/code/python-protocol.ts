@@ -26,4 +26,5 @@ export type WorkerMessage =
   | { type: 'ready'; loadMs: number }
   | { type: 'script'; id: number; index: number; outcome: ScriptOutcome }
   | { type: 'done'; id: number; program: ScriptOutcome; tests: ScriptOutcome[]; assertionsRun: number; output: string; outputChars: number }
-  | { type: 'broken'; id: number; message: string };
+  /** The interpreter failed: inside candidate code (`harness: false`) or in the harness's own set-up of a check. */
+  | { type: 'broken'; id: number; message: string; harness?: boolean };

@@ -121,7 +121,6 @@ async function runJob(job: RunJob): Promise<RunResult> {
     return lost(job, { ok: false, failure: 'crash', message }, [], true, message);
   }
   const started = Date.now();
-  const scripts = job.tests.length + 1;
   const received: ScriptOutcome[] = [];
 
   return new Promise<RunResult>((resolve) => {
@@ -211,8 +210,10 @@ async function runJob(job: RunJob): Promise<RunResult> {
       }
       if (message.type === 'broken') {
         // The interpreter failed inside a script (a fatal error in the runtime, a stack overflow in C):
-        // that script fails; the interpreter is replaced.
-        stopped('runtime_error', `the Python interpreter failed: ${message.message}`, false);
+        // that script fails; the interpreter is replaced. A failure while the harness prepared the
+        // check is the sandbox's (`error/sandbox_crash`).
+        if (message.harness === true) stopped('crash', `the Python sandbox failed to prepare the check: ${message.message}`, true);
+        else stopped('runtime_error', `the Python interpreter failed: ${message.message}`, false);
       }
     };
     interp.onExit = () => {
@@ -220,7 +221,6 @@ async function runJob(job: RunJob): Promise<RunResult> {
       if (isOutOfMemory(error)) stopped('oom', 'the interpreter ran out of memory', false);
       else stopped('crash', truncate(`the Python interpreter exited (code ${interp.exited?.code ?? '?'})${error ? `: ${error.message}` : ''}`), true);
     };
-    void scripts;
     interp.worker.postMessage(job);
   });
 }

@@ -84,6 +84,9 @@ function outputText(): string {
   return `${output.head}\n...[${output.chars - output.head.length - output.tail.length} characters omitted]...\n${output.tail}`;
 }
 
+/** A failure of the harness itself (resetting or preparing a check), not of the candidate. */
+class HarnessError extends Error {}
+
 function truncate(text: string): string {
   return text.length <= MAX_MESSAGE_CHARS ? text : `${text.slice(0, MAX_MESSAGE_CHARS - 3)}...`;
 }
@@ -184,6 +187,9 @@ function runJob(py: Py, harness: Harness, job: RunJob): WorkerMessage {
   let shapes: unknown[];
   try {
     shapes = call(harness.begin, job.program, testList, job.seed >>> 0, nonce);
+  } catch (err) {
+    // No candidate code has run in this check yet: a failure here is the harness's.
+    throw new HarnessError(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
   } finally {
     testList.destroy();
   }
@@ -229,7 +235,12 @@ port.on('message', (job: RunJob) => {
       reply = runJob(py, harness, job);
     } catch (err) {
       // A Python error escaping the harness, or a fatal interpreter error: this interpreter is done.
-      reply = { type: 'broken', id: job.id, message: truncate(err instanceof Error ? `${err.name}: ${err.message}` : String(err)) };
+      reply = {
+        type: 'broken',
+        id: job.id,
+        message: truncate(err instanceof Error ? `${err instanceof HarnessError ? 'harness' : err.name}: ${err.message}` : String(err)),
+        harness: err instanceof HarnessError,
+      };
     }
     port.postMessage(reply);
   });
