@@ -10,7 +10,9 @@ import { makeContext } from './sandbox-fixture.js';
 
 const FILE = 'mbxp_mbpp_py.jsonl';
 const HAVE_DATA = hasSharedData(FILE);
-const verifier = createCodeVerifier({ poolSize: 2, wallTimeMs: 60_000 });
+// Python's time limit is wall-clock time: generous here so a loaded machine cannot turn a slow but
+// correct solution into a failure (eval:code reports the figure at the default limits).
+const verifier = createCodeVerifier({ poolSize: 2, cpuTimeMsPerTest: 10_000, wallTimeMs: 120_000 });
 afterAll(() => verifier.close());
 
 describe.skipIf(!HAVE_DATA)('MBPP Python canonical solutions', () => {
@@ -28,7 +30,12 @@ describe.skipIf(!HAVE_DATA)('MBPP Python canonical solutions', () => {
     );
     const failing = [...verdicts].filter(([, v]) => v.kind !== 'pass');
     expect(failing.filter(([, v]) => v.kind === 'error')).toEqual([]);
-    const unexplained = failing.filter(([id, v]) => MBPP_KNOWN_FAILURES[id]?.reason !== v.reason).map(([id, v]) => `${id}: ${v.reason} ${v.detail ?? ''}`);
+    const unexplained = failing
+      .filter(([id, v]) => MBPP_KNOWN_FAILURES[id]?.reason !== v.reason)
+      .map(([id, v]) => `${id}: ${v.reason} ${v.detail ?? ''}`);
+    // Every dataset defect is found (the slow one may pass with this limit).
+    const defects = Object.entries(MBPP_KNOWN_FAILURES).filter(([, k]) => k.kind === 'dataset').map(([id]) => id);
+    expect(defects.filter((id) => verdicts.get(id)?.kind === 'pass')).toEqual([]);
     expect(unexplained).toEqual([]);
     expect((rows.length - failing.length) / rows.length).toBeGreaterThanOrEqual(0.95);
   });
