@@ -476,6 +476,23 @@ describe('security: the runner process itself', () => {
     expect(wrote).toBe(false);
   });
 
+  it('the built Python runner may not write files, start processes or read outside its folders, and has code generation from strings off', { timeout: 60_000 }, async () => {
+    const pyodideDir = dirname(createRequire(import.meta.url).resolve('pyodide/package.json'));
+    const execArgv = (dir: string) => runnerExecArgv({ kind: 'python-js', dir, pyodideDir });
+    expect(execArgv('/x')).toContain('--disallow-code-generation-from-strings');
+    const { report, wrote } = await probe(execArgv);
+    expect(report).toEqual({ write: 'ERR_ACCESS_DENIED', spawn: 'ERR_ACCESS_DENIED', readOutside: 'ERR_ACCESS_DENIED' });
+    expect(wrote).toBe(false);
+  });
+
+  it('the Python runner started through tsx may not write files either', { timeout: 60_000 }, async () => {
+    const { execArgv, env } = resolveRunnerEntry('python');
+    expect(execArgv.some((a) => a.startsWith('--allow-fs-write'))).toBe(false);
+    const { report, wrote } = await probe(() => execArgv, env);
+    expect(report.write).toBe('ERR_ACCESS_DENIED');
+    expect(wrote).toBe(false);
+  });
+
   it('the runner started through tsx may not write files either', { timeout: 60_000 }, async () => {
     const { execArgv, env } = resolveRunnerEntry();
     expect(execArgv.some((a) => a.startsWith('--allow-fs-write'))).toBe(false);
