@@ -40,7 +40,7 @@ export interface SandboxPoolOptions {
   language?: SandboxLanguage;
   /** WebAssembly memory of each Python interpreter, in MB (default 512). */
   pythonMemoryLimitMb?: number;
-  /** Time the parent waits beyond a job's `wallTimeMs` before killing a silent runner, in ms (default 3000). */
+  /** Time the parent waits beyond a job's `wallTimeMs` before killing a silent runner, in ms (default 3000; Python 20000). */
   graceMs?: number;
   /** Time a runner may take to start (load tsx / isolated-vm), in ms (default 60000). */
   startTimeoutMs?: number;
@@ -186,7 +186,8 @@ export class SandboxPool {
       stderrTail: '',
       startTimer: undefined,
     }));
-    this.graceMs = options.graceMs ?? 3000;
+    // A Python runner may be starting a fresh interpreter (seconds) before it takes the job.
+    this.graceMs = options.graceMs ?? (options.language === 'python' ? 20_000 : 3000);
     this.startTimeoutMs = options.startTimeoutMs ?? 60_000;
     this.language = options.language ?? 'javascript';
     this.pythonMemoryLimitMb = options.pythonMemoryLimitMb ?? 512;
