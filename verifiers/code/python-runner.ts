@@ -186,6 +186,8 @@ async function runJob(job: RunJob): Promise<RunResult> {
         interruptedAt = now;
         Atomics.store(interp.control, CONTROL_OVERTIME, script);
         Atomics.store(interp.control, CONTROL_INTERRUPT, 2);
+        // The script may have ended between the two reads: do not interrupt the next one.
+        if (Atomics.load(interp.control, CONTROL_SCRIPT) !== script) Atomics.store(interp.control, CONTROL_INTERRUPT, 0);
       }
     }, WATCHDOG_INTERVAL_MS);
 
