@@ -101,3 +101,20 @@ export function pythonTestScript(test: string, entryPoint: string | undefined): 
   if (entryPoint === 'check') return `${body.replace(/^def\s+check\s*\(/m, 'def check__test(')}\ncheck__test(check)\n`;
   return `${body}\ncheck(${entryPoint})\n`;
 }
+
+/**
+ * Language, entry point and test script of a published code row (HumanEval-X, MBJSP, MBPP, HumanEval
+ * Python): `language` when stated (else guessed, see guessCodeLanguage), the stated entry point or the
+ * function the prompt declares last, and for Python the test made runnable by pythonTestScript.
+ */
+export function publishedCodeFields(
+  taskId: string | undefined,
+  prompt: string,
+  test: string,
+  entryPoint: string | undefined,
+  language: CodeLanguage | undefined,
+): { language: CodeLanguage; entryPoint: string | undefined; tests: string } {
+  const lang = language ?? guessCodeLanguage(taskId, prompt);
+  const entry = entryPoint ?? (lang === 'python' ? findPythonDefName(prompt) : findDeclaredName(prompt));
+  return { language: lang, entryPoint: entry, tests: lang === 'python' ? pythonTestScript(test, entry) : test };
+}

@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { McgError } from '../core/errors.js';
 import { hashHex } from '../core/hash.js';
-import { findDeclaredName, findPythonDefName, guessCodeLanguage, parseCodeLanguage, pythonTestScript } from '../core/text.js';
+import { parseCodeLanguage, publishedCodeFields } from '../core/text.js';
 import type { Problem } from '../core/types.js';
 
 /** Longest input line accepted (characters). */
@@ -61,12 +61,11 @@ export function problemFromRow(row: unknown): ParsedLine {
     // HumanEval-X JS / MBJSP / MathQA-X: the prompt is code the solution continues.
     const id = str(r, 'task_id') ?? str(r, 'id');
     const named = str(r, 'language');
-    const language = named === undefined ? guessCodeLanguage(id, r.prompt) : parseCodeLanguage(named);
-    if (language === undefined) return { ok: false, reason: `"language" must be javascript or python, got "${named}"` };
-    // HumanEval-X rows name no entry point: it is the function the prompt declares.
-    const entryPoint = str(r, 'entry_point') ?? str(r, 'entryPoint') ?? (language === 'python' ? findPythonDefName(r.prompt) : findDeclaredName(r.prompt));
-    // Python HumanEval / MBPP tests define check(candidate); the script calls it on the entry point.
-    const tests = language === 'python' ? pythonTestScript(r.test, entryPoint) : r.test;
+    const stated = named === undefined ? undefined : parseCodeLanguage(named);
+    if (named !== undefined && stated === undefined) return { ok: false, reason: `"language" must be javascript or python, got "${named}"` };
+    // HumanEval-X rows name no entry point (it is the function the prompt declares); Python tests
+    // define check(candidate) and the script calls it on the entry point.
+    const { language, entryPoint, tests } = publishedCodeFields(id, r.prompt, r.test, str(r, 'entry_point') ?? str(r, 'entryPoint'), stated);
     problem = {
       id: id ?? `p-${hashHex(r.prompt, 12)}`,
       prompt: r.prompt,

@@ -23,7 +23,6 @@ def _mcg_install():
     _compile = compile
     _id = id
     _iter = iter
-    _next = next
     _bool = bool
     _zip = zip
     _dict = dict
@@ -33,7 +32,6 @@ def _mcg_install():
     _frozenset = frozenset
     _range = range
     _getattr = getattr
-    _object_setattr = object.__setattr__
     _type_setattr = type.__setattr__
     _type_delattr = type.__delattr__
     _dict_get = dict.get
@@ -48,7 +46,6 @@ def _mcg_install():
     _list_copy = list.copy
     _str_startswith = str.startswith
     _str_partition = str.partition
-    _str_join = str.join
     _dumps = marshal.dumps
     _parse = ast.parse
     _walk = ast.walk
@@ -56,7 +53,6 @@ def _mcg_install():
     _copy_location = ast.copy_location
     _ast_Module = ast.Module
     _ast_Assert = ast.Assert
-    _ast_Compare = ast.Compare
     _ast_Call = ast.Call
     _ast_Name = ast.Name
     _ast_Load = ast.Load
@@ -66,11 +62,7 @@ def _mcg_install():
     _ast_Expr = ast.Expr
     _ast_Import = ast.Import
     _ast_ImportFrom = ast.ImportFrom
-    _ast_Is = ast.Is
-    _ast_IsNot = ast.IsNot
-    _ast_Store = ast.Store
     _NodeTransformer = ast.NodeTransformer
-    _iter_child = ast.iter_child_nodes
     _import = builtins.__import__
     _seed = random.seed
     _setrecursionlimit = sys.setrecursionlimit
@@ -78,7 +70,6 @@ def _mcg_install():
     _set_int_max = getattr(sys, 'set_int_max_str_digits', None)
     _get_int_max = getattr(sys, 'get_int_max_str_digits', None)
     _chdir = os.chdir
-    _listdir = os.listdir
     _scandir = os.scandir
     _remove = os.remove
     _rmdir = os.rmdir
@@ -86,21 +77,15 @@ def _mcg_install():
     _re_purge = re.purge
     _modules = sys.modules
     _builtins_dict = builtins.__dict__
-    _sys_dict = sys.__dict__
     _environ = os.environ
     _environ_copy = dict(os.environ)
     _AssertionError = AssertionError
     _BaseException = BaseException
-    _Exception = Exception
     _SystemExit = SystemExit
     _KeyboardInterrupt = KeyboardInterrupt
     _MemoryError = MemoryError
-    _RecursionError = RecursionError
     _SyntaxError = SyntaxError
     _RuntimeError = RuntimeError
-    _ValueError = ValueError
-    _TypeError = TypeError
-    _OverflowError = OverflowError
     _NoneType = type(None)
     _ModuleType = type(sys)
     _HOME = os.getcwd()
@@ -207,22 +192,8 @@ def _mcg_install():
                 return False
         return True
 
-    def _state_changed(state):
-        mod, d, entries, inner = state
-        if not _same_dict(d, entries):
-            return True
-        for obj, kind, saved in inner:
-            if kind == 'list':
-                if not _same_list(obj, saved):
-                    return True
-            elif kind == 'dict':
-                if not _same_dict(obj, saved):
-                    return True
-            elif not _same_dict(_getattr(obj, '__dict__'), saved):
-                return True
-        return False
-
     def _restore_state(state):
+        # Puts a module back as it was at start-up; each part is written only when it differs.
         mod, d, entries, inner = state
         if not _same_dict(d, entries):
             _dict_clear(d)
@@ -261,25 +232,20 @@ def _mcg_install():
     _builtins_state = _baseline['builtins']
     _watch_always = (_builtins_state, _sys_state, _baseline['collections'], _baseline['unittest'], _baseline['unittest.case'])
 
-    def _clean_dir(path, keep):
+    def _clean_dir(path):
         try:
             entries = _list(_scandir(path))
         except _BaseException:
             return
         for e in entries:
-            if e.path in keep:
-                continue
             try:
                 if _is_dir_entry(e, follow_symlinks=False):
-                    _clean_dir(e.path, ())
+                    _clean_dir(e.path)
                     _rmdir(e.path)
                 else:
                     _remove(e.path)
             except _BaseException:
                 pass
-
-    _home_keep = _frozenset()
-    _tmp_keep = _frozenset()
 
     def _reset(seed):
         # Trace and profile functions need no reset: the audit hook refuses to install them.
@@ -295,8 +261,7 @@ def _mcg_install():
         for name, st in _dict_items(_baseline):
             if _dict_get(_modules, name) is not st[0]:
                 _modules[name] = st[0]
-            if _state_changed(st):
-                _restore_state(st)
+            _restore_state(st)
         if _RECURSION_DEFAULT != _getrecursionlimit():
             _setrecursionlimit(_RECURSION_DEFAULT)
         if _set_int_max is not None and _get_int_max() != _INT_MAX_DEFAULT:
@@ -312,8 +277,8 @@ def _mcg_install():
             _chdir(_HOME)
         except _BaseException:
             pass
-        _clean_dir(_HOME, _home_keep)
-        _clean_dir('/tmp', _tmp_keep)
+        _clean_dir(_HOME)
+        _clean_dir('/tmp')
         _re_purge()
         _seed(seed)
 
@@ -366,7 +331,7 @@ def _mcg_install():
         t = _type(x)
         return _getattr(t, '__qualname__', '?')
 
-    counters = [0, 0]  # assertions reached, comparison helper calls
+    counters = [0]  # assertions reached in this check
 
     class _NamespaceView:
         # What unittest.main(module=...) reads the test cases from: an object whose __dict__ is the namespace.
@@ -397,6 +362,7 @@ def _mcg_install():
                 pb = _plain(b, 100000)
                 if pa != pb:
                     raise _AssertionError('compared a ' + _describe(a if not pa else b) + ' with a built-in ' + _describe(b if not pa else a) + ' value')
+                # An if-chain, not a table: a table would be a mutable object reachable from the helper.
                 if op == 'Eq':
                     r = _eq(a, b)
                 elif op == 'NotEq':
@@ -561,7 +527,6 @@ def _mcg_install():
         _reset(seed)
         job.clear()
         counters[0] = 0
-        counters[1] = 0
         cmp_name = '__mcg_cmp_' + nonce
         truth_name = '__mcg_truth_' + nonce
         mod_name = '__mcg_module_' + nonce
@@ -637,13 +602,13 @@ def _mcg_install():
         job['watch_names'] = _tuple(watch_names)
         job['test_defs'] = {}
         # States of modules the tests rely on, taken now (before the program runs).
-        job['watch'] = [(st, _module_state(st[0])) for st in watch]
+        job['watch'] = [_module_state(st[0]) for st in watch]
         return _tuple(shapes)
 
     _IMPORT_TABLES = (_id(_modules), _id(sys.path_importer_cache), _id(sys.path))
 
     def _tamper_changed(state):
-        # Like _state_changed, for use while a check runs; returns what changed, or None. A saved entry
+        # What changed in a module while a check runs, or None. A saved entry
         # replaced or removed counts; an added entry counts only for a dunder name on a class (a new
         # __eq__ say). Importing adds submodules to packages and entries to sys.modules: not changes.
         mod, d, entries, inner = state
@@ -693,7 +658,7 @@ def _mcg_install():
         for name in job['used_builtins']:
             if name in ns:
                 return 'the program redefines ' + name + ', which the tests use'
-        for base, current in job['watch']:
+        for current in job['watch']:
             what = None if current is None else _tamper_changed(current)
             if what is not None:
                 return 'the program changed ' + what + ' in module ' + _str(_getattr(current[0], '__name__', '?')) + ', which the tests use'

@@ -1,5 +1,5 @@
 // Messages and shared-memory slots between the Python runner (child process main thread) and its
-// interpreter thread (python-worker.ts). Plain data only; imports the protocol types only.
+// interpreter thread (python-worker.ts), and the message truncation both use. Imports the protocol types only.
 
 import type { ScriptOutcome } from './protocol.js';
 
@@ -17,14 +17,20 @@ export const CONTROL_INTERRUPT = 0;
 export const CONTROL_SCRIPT = 1;
 /** Script number (as in CONTROL_SCRIPT) that the runner interrupted for running too long. */
 export const CONTROL_OVERTIME = 2;
-/** Set to 1 by the worker when output went over the total limit (the worker interrupts itself). */
-export const CONTROL_OUTPUT = 3;
-export const CONTROL_SLOTS = 4;
+export const CONTROL_SLOTS = 3;
 
 /** Messages from the worker to the runner. */
 export type WorkerMessage =
-  | { type: 'ready'; loadMs: number }
+  | { type: 'ready' }
   | { type: 'script'; id: number; index: number; outcome: ScriptOutcome }
   | { type: 'done'; id: number; program: ScriptOutcome; tests: ScriptOutcome[]; assertionsRun: number; output: string; outputChars: number }
   /** The interpreter failed: inside candidate code (`harness: false`) or in the harness's own set-up of a check. */
   | { type: 'broken'; id: number; message: string; harness?: boolean };
+
+/** Longest error message kept per script, in characters. */
+export const MAX_MESSAGE_CHARS = 300;
+
+/** `text` cut to MAX_MESSAGE_CHARS, with `...` where it was cut. */
+export function truncateMessage(text: string): string {
+  return text.length <= MAX_MESSAGE_CHARS ? text : `${text.slice(0, MAX_MESSAGE_CHARS - 3)}...`;
+}

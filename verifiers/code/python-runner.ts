@@ -18,7 +18,7 @@ import {
   type ScriptFailure,
   type ScriptOutcome,
 } from './protocol.js';
-import { CONTROL_INTERRUPT, CONTROL_OVERTIME, CONTROL_SCRIPT, CONTROL_SLOTS, type PythonWorkerData, type WorkerMessage } from './python-protocol.js';
+import { CONTROL_INTERRUPT, CONTROL_OVERTIME, CONTROL_SCRIPT, CONTROL_SLOTS, truncateMessage as truncate, type PythonWorkerData, type WorkerMessage } from './python-protocol.js';
 
 /** How often the watchdog looks at the running script, in ms. */
 const WATCHDOG_INTERVAL_MS = 10;
@@ -102,10 +102,6 @@ function retire(interp: Interpreter): void {
   if (interp.exited === undefined) void interp.worker.terminate();
 }
 
-function truncate(text: string): string {
-  return text.length <= 300 ? text : `${text.slice(0, 297)}...`;
-}
-
 function isOutOfMemory(error: Error | undefined): boolean {
   return (error as { code?: string } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
 }
@@ -145,24 +141,9 @@ async function runJob(job: RunJob): Promise<RunResult> {
       const at = Math.max(1, Atomics.load(interp.control, CONTROL_SCRIPT) || seenScript || 1);
       retire(interp);
       fresh = true;
-      const program: ScriptOutcome = at === 1 ? { ok: false, failure, message } : { ok: true };
-      const tests = job.tests.map((_, i): ScriptOutcome => {
-        const number = i + 2;
-        if (received[i] !== undefined) return received[i];
-        if (number === at) return { ok: false, failure, message };
-        return { ok: false, failure: 'not_run' };
-      });
-      finish({
-        type: 'result',
-        id: job.id,
-        program,
-        tests,
-        assertions: { run: 0, passed: 0 },
-        output: '',
-        outputChars: 0,
-        isolateReplaced: true,
-        ...(internal ? { internalError: message } : {}),
-      });
+      const stoppedHere: ScriptOutcome = { ok: false, failure, message };
+      const tests = job.tests.map((_, i) => received[i] ?? (i + 2 === at ? stoppedHere : undefined));
+      finish(lost(job, at === 1 ? stoppedHere : { ok: true }, tests, internal, message));
     };
 
     const watchdog = setInterval(() => {
@@ -197,13 +178,14 @@ async function runJob(job: RunJob): Promise<RunResult> {
         return;
       }
       if (message.type === 'done' && message.id === job.id) {
+        // Execution stops at a failed assertion, so every assertion reached held but the last of a failing test.
         const passed = Math.max(0, message.assertionsRun - (message.tests.some((t) => !t.ok) ? 1 : 0));
         finish({
           type: 'result',
           id: job.id,
           program: message.program,
           tests: message.tests,
-          assertions: { run: message.assertionsRun, passed: Math.min(passed, message.assertionsRun) },
+          assertions: { run: message.assertionsRun, passed },
           output: message.output,
           outputChars: message.outputChars,
           isolateReplaced: fresh,
@@ -227,7 +209,8 @@ async function runJob(job: RunJob): Promise<RunResult> {
   });
 }
 
-function lost(job: RunJob, program: ScriptOutcome, tests: ScriptOutcome[], internal: boolean, message: string): RunResult {
+/** The result of a job whose interpreter was stopped or lost: outcomes known so far, the rest `not_run`. */
+function lost(job: RunJob, program: ScriptOutcome, tests: Array<ScriptOutcome | undefined>, internal: boolean, message: string): RunResult {
   return {
     type: 'result',
     id: job.id,

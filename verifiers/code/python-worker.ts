@@ -16,10 +16,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadPyodide, type PyodideInterface } from 'pyodide';
 import { PYTHON_HARNESS_SOURCE } from './python-harness.js';
 import type { RunJob, ScriptFailure, ScriptOutcome } from './protocol.js';
-import { CONTROL_INTERRUPT, CONTROL_OUTPUT, CONTROL_OVERTIME, CONTROL_SCRIPT, type PythonWorkerData, type WorkerMessage } from './python-protocol.js';
-
-/** Longest error message kept per script, in characters. */
-const MAX_MESSAGE_CHARS = 300;
+import { CONTROL_INTERRUPT, CONTROL_OVERTIME, CONTROL_SCRIPT, truncateMessage as truncate, type PythonWorkerData, type WorkerMessage } from './python-protocol.js';
 
 type Py = PyodideInterface;
 interface PyFn {
@@ -74,7 +71,6 @@ function capture(bytes: Uint8Array): number {
   }
   if (output.chars > output.total && !output.over) {
     output.over = true;
-    Atomics.store(control, CONTROL_OUTPUT, 1);
     Atomics.store(control, CONTROL_INTERRUPT, 2);
   }
   return bytes.length;
@@ -87,10 +83,6 @@ function outputText(): string {
 /** A failure of the harness itself (resetting or preparing a check), not of the candidate. */
 class HarnessError extends Error {}
 
-function truncate(text: string): string {
-  return text.length <= MAX_MESSAGE_CHARS ? text : `${text.slice(0, MAX_MESSAGE_CHARS - 3)}...`;
-}
-
 interface Harness {
   begin: PyFn;
   runProgram: PyFn;
@@ -99,7 +91,6 @@ interface Harness {
 }
 
 async function start(): Promise<{ py: Py; harness: Harness }> {
-  const started = Date.now();
   // Emscripten's NODEFS reads its flag constants through process.binding, which the permission model
   // denies; hand it the same constants from node:fs and node:os.
   const proc = process as unknown as { binding(name: string): unknown };
@@ -142,7 +133,7 @@ async function start(): Promise<{ py: Py; harness: Harness }> {
       // not configurable: leave it
     }
   }
-  port?.postMessage({ type: 'ready', loadMs: Date.now() - started } satisfies WorkerMessage);
+  port?.postMessage({ type: 'ready' } satisfies WorkerMessage);
   return { py, harness };
 }
 
@@ -161,9 +152,9 @@ function outcomeOf(raw: unknown[], scriptNumber: number): ScriptOutcome {
   if (overtime) return { ok: false, failure: 'timeout', message: 'time limit exceeded' };
   if (output.over && output.script === scriptNumber) return { ok: false, failure: 'output_limit', message: `output exceeded ${output.total} characters` };
   if (status === 'ok') return { ok: true };
+  // The harness says `interrupted` for a KeyboardInterrupt; one the runner did not send is the program's own.
   const known: ScriptFailure[] = ['assertion', 'syntax_error', 'runtime_error', 'oom'];
-  const kind: ScriptFailure = failure === 'interrupted' ? 'runtime_error' : known.includes(failure as ScriptFailure) ? (failure as ScriptFailure) : 'runtime_error';
-  return { ok: false, failure: kind, message: truncate(message) };
+  return { ok: false, failure: known.includes(failure as ScriptFailure) ? (failure as ScriptFailure) : 'runtime_error', message: truncate(message) };
 }
 
 function setScript(number: number): void {
@@ -181,7 +172,6 @@ function runJob(py: Py, harness: Harness, job: RunJob): WorkerMessage {
   output.keep = job.limits.maxOutputBytes;
   output.total = job.limits.maxOutputTotalBytes;
   Atomics.store(control, CONTROL_OVERTIME, 0);
-  Atomics.store(control, CONTROL_OUTPUT, 0);
   const nonce = (job.seed >>> 0).toString(16).padStart(8, '0');
   const testList = py.toPy(job.tests) as unknown as PyValue;
   let shapes: unknown[];

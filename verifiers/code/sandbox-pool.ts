@@ -66,17 +66,17 @@ export type RunnerLaunch =
 export function runnerExecArgv(launch: RunnerLaunch): string[] {
   if (launch.kind === 'python-js' || launch.kind === 'python-ts') return pythonRunnerExecArgv(launch);
   // isolated-vm requires --no-node-snapshot on Node 20+.
-  const base = [
-    '--no-node-snapshot',
-    '--experimental-permission',
-    '--allow-addons',
-    '--disable-warning=ExperimentalWarning',
-    '--disable-warning=SecurityWarning',
-  ];
-  if (launch.kind === 'js') {
-    return [...base, `--allow-fs-read=${launch.dir}${launch.dir.endsWith(sep) ? '' : sep}`, `--allow-fs-read=${launch.isolatedVmDir}${sep}`];
-  }
+  const base = ['--no-node-snapshot', ...PERMISSION_FLAGS, '--allow-addons'];
+  if (launch.kind === 'js') return [...base, readOnly(launch.dir), readOnly(launch.isolatedVmDir)];
   return [...base, '--allow-fs-read=*', '--allow-worker', '--allow-child-process', '--import', launch.tsxUrl];
+}
+
+/** The permission model with nothing allowed, and its start-up warnings silenced. */
+const PERMISSION_FLAGS = ['--experimental-permission', '--disable-warning=ExperimentalWarning', '--disable-warning=SecurityWarning'];
+
+/** A read grant for one folder and what it contains. */
+function readOnly(dir: string): string {
+  return `--allow-fs-read=${dir}${dir.endsWith(sep) ? '' : sep}`;
 }
 
 /**
@@ -86,16 +86,8 @@ export function runnerExecArgv(launch: RunnerLaunch): string[] {
  * nothing that reaches a JavaScript function from Python can compile new JavaScript.
  */
 function pythonRunnerExecArgv(launch: Extract<RunnerLaunch, { kind: 'python-js' | 'python-ts' }>): string[] {
-  const base = [
-    '--experimental-permission',
-    '--allow-worker',
-    '--disallow-code-generation-from-strings',
-    '--disable-warning=ExperimentalWarning',
-    '--disable-warning=SecurityWarning',
-  ];
-  if (launch.kind === 'python-js') {
-    return [...base, `--allow-fs-read=${launch.dir}${launch.dir.endsWith(sep) ? '' : sep}`, `--allow-fs-read=${launch.pyodideDir}${sep}`];
-  }
+  const base = [...PERMISSION_FLAGS, '--allow-worker', '--disallow-code-generation-from-strings'];
+  if (launch.kind === 'python-js') return [...base, readOnly(launch.dir), readOnly(launch.pyodideDir)];
   return [...base, '--allow-fs-read=*', '--allow-child-process', '--import', launch.tsxUrl];
 }
 

@@ -1,16 +1,7 @@
 // Reads a code task row as published (native, HumanEval-X JavaScript, MBJSP, MBPP / HumanEval Python)
 // into a Problem and the code to check. Pure; imports core types and errors only. Fields a row has beyond those read are ignored.
 
-import {
-  McgError,
-  findDeclaredName,
-  findPythonDefName,
-  guessCodeLanguage,
-  parseCodeLanguage,
-  pythonTestScript,
-  type CodeLanguage,
-  type Problem,
-} from '../../src/core/index.js';
+import { McgError, findDeclaredName, parseCodeLanguage, publishedCodeFields, type CodeLanguage, type Problem } from '../../src/core/index.js';
 
 export type CodeTaskFormat = 'native' | 'humaneval-x' | 'mbjsp' | 'mbpp' | 'humaneval-py';
 
@@ -102,7 +93,7 @@ export function toCodeTask(row: unknown, index = 0, defaultLanguage?: CodeLangua
     const completion = optionalString(row, 'completion', where);
     const solution = optionalString(row, 'canonical_solution', where);
     const explicitEntry = optionalString(row, 'entry_point', where);
-    const language = stated ?? guessCodeLanguage(taskId, prompt);
+    const { language, entryPoint, tests } = publishedCodeFields(taskId, prompt, test, explicitEntry, stated);
     const format: CodeTaskFormat =
       language === 'python'
         ? taskId?.startsWith('MBPP/') === true
@@ -111,13 +102,12 @@ export function toCodeTask(row: unknown, index = 0, defaultLanguage?: CodeLangua
         : taskId?.startsWith('MBJSP/') === true || (explicitEntry !== undefined && row.declaration === undefined)
           ? 'mbjsp'
           : 'humaneval-x';
-    const entryPoint = explicitEntry ?? (language === 'python' ? findPythonDefName(prompt) : findDeclaredName(prompt));
     const problem: Problem = {
       id,
       prompt,
       domain: 'code',
       reference: {
-        tests: language === 'python' ? pythonTestScript(test, entryPoint) : test,
+        tests,
         prefix: prompt,
         ...(entryPoint === undefined ? {} : { entryPoint }),
         ...(solution === undefined ? {} : { solution }),
