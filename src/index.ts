@@ -64,3 +64,35 @@ export async function search(problem: Problem, options: SearchOptions = {}): Pro
   return searchWith(problem, { ...options, config, env }, registry);
 }
 export { mergeRuns, type MergeResult } from './data/merge.js';
+export {
+  readForView,
+  readRunForView,
+  readTreeFile,
+  parseTreeRecord,
+  committedPath,
+  verifiedLeaves,
+  listTreeFiles,
+  documentForTree,
+  viewTreeFromSearch,
+  type ViewTree,
+  type ViewProblem,
+  type ViewDocument,
+  type ProblemOutcomeLabel,
+} from './explore/tree-data.js';
+export { treeToDot, treeToMermaid, type TreeExportOptions } from './explore/export.js';
+export { renderViewerHtml, viewerIframe } from './explore/viewer.js';
+export { lineChartSvg, niceTicks, type LineChartOptions, type PlotSeries, type PlotPoint } from './explore/svg-plot.js';
+export {
+  sweep,
+  gridPoints,
+  parseGridAxis,
+  pointName,
+  sweepCsv,
+  sweepPlots,
+  wilsonInterval,
+  type GridAxis,
+  type SweepOptions,
+  type SweepPoint,
+  type SweepResult,
+  type SweepRow,
+} from './explore/sweep.js';

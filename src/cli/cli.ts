@@ -39,6 +39,8 @@ Commands:
   problems   write built-in synthetic problems as JSONL (mcts-gen problems arith --count 100)
   verify     grade answers or run code tests from a JSONL file (verify math | verify code)
   merge      combine run directories (e.g. shards) into one: mcts-gen merge out-0 out-1 --out all
+  view       a saved search tree as one offline HTML file, or as Graphviz DOT / Mermaid
+  sweep      run a grid of search settings: sweep.csv and SVG plots of accuracy and yield per token
   help       show help for a command (mcts-gen help run)
 
 Quick start:
@@ -117,18 +119,18 @@ const VERIFY_HELP = `Usage:
 Run 'mcts-gen verify math --help' or 'mcts-gen verify code --help' for options.
 `;
 
-function say(io: CliIO, text: string): void {
+export function say(io: CliIO, text: string): void {
   io.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
-function fail(io: CliIO, err: unknown): number {
+export function fail(io: CliIO, err: unknown): number {
   const data = toErrorData(err);
   say(io, `mcts-gen: error [${data.code}]: ${data.message}`);
   if (data.code === 'INTERNAL' && err instanceof Error && err.stack !== undefined) say(io, err.stack);
   return data.code === 'CONFIG_INVALID' || data.code === 'INPUT_INVALID' ? EXIT.USAGE : EXIT.FAILED;
 }
 
-function usageError(io: CliIO, message: string, help: string): number {
+export function usageError(io: CliIO, message: string, help: string): number {
   say(io, `mcts-gen: ${message}`);
   say(io, help);
   return EXIT.USAGE;
@@ -419,11 +421,17 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       return verifyCommand(rest, io);
     case 'merge':
       return mergeCommand(rest, io);
+    case 'view':
+      return (await import('./explore.js')).viewCommand(rest, io);
+    case 'sweep':
+      return (await import('./explore.js')).sweepCommand(rest, io);
     case 'help':
       if (rest[0] === 'run') io.stdout.write(RUN_HELP);
       else if (rest[0] === 'problems') io.stdout.write(PROBLEMS_HELP);
       else if (rest[0] === 'verify') io.stdout.write(VERIFY_HELP);
       else if (rest[0] === 'merge') io.stdout.write(MERGE_HELP);
+      else if (rest[0] === 'view') io.stdout.write((await import('./explore.js')).VIEW_HELP);
+      else if (rest[0] === 'sweep') io.stdout.write((await import('./explore.js')).SWEEP_HELP);
       else io.stdout.write(MAIN_HELP);
       return EXIT.OK;
     case '--help':

@@ -282,6 +282,7 @@ export function extractRecords(result: SearchResult, config: Config, provenance:
         schema: SCHEMA.tree,
         problemId: problem.id,
         prompt: problem.prompt,
+        ...(problem.reference?.answer !== undefined ? { answer: problem.reference.answer } : {}),
         chosen: result.chosen,
         nodes: tree.toJSON() as unknown as Record<string, unknown>[],
         provenance,

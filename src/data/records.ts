@@ -117,6 +117,8 @@ export const treeRecordSchema = z.strictObject({
   schema: z.literal(SCHEMA.tree),
   problemId: z.string(),
   prompt: z.string(),
+  /** The problem's gold answer (math), for viewers. */
+  answer: z.string().optional(),
   chosen: z.number(),
   nodes: z.array(z.record(z.string(), z.unknown())),
   provenance: provenanceSchema,
