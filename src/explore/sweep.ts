@@ -87,6 +87,8 @@ export interface SweepResult {
 
 const POINT_FILE = 'point.json';
 const SWEEP_FILE = 'sweep.json';
+const CSV_FILE = 'sweep.csv';
+const PLOT_FILES = ['accuracy.svg', 'solve-rate.svg', 'yield.svg'] as const;
 const MAX_POINTS = 1000;
 
 interface PointFile {
@@ -317,7 +319,10 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   if (!axes.some((a) => a.key === seriesBy) && seriesBy !== 'algorithm') {
     throw new McgError('CONFIG_INVALID', `--series "${seriesBy}" is not a grid key (grid keys: ${axes.map((a) => a.key).join(', ')})`);
   }
-  if (options.overwrite === true) rmSync(options.outDir, { recursive: true, force: true });
+  if (options.overwrite === true) {
+    // Only what a sweep writes: --out may be a directory that holds other things too.
+    for (const f of ['points', SWEEP_FILE, CSV_FILE, ...PLOT_FILES]) rmSync(join(options.outDir, f), { recursive: true, force: true });
+  }
   try {
     mkdirSync(join(options.outDir, 'points'), { recursive: true });
   } catch (err) {
@@ -386,7 +391,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     options.onPointEnd?.(row, i, points.length);
   }
 
-  const csvPath = join(options.outDir, 'sweep.csv');
+  const csvPath = join(options.outDir, CSV_FILE);
   const plots: string[] = [];
   if (!stoppedEarly) {
     writeAtomic(csvPath, sweepCsv(rows, axes.map((a) => a.key)));

@@ -230,6 +230,13 @@ describe('sweep()', () => {
     const wider = await sweep({ outDir: out, input: { problems }, config: base, grid: { ...grid, 'search.width': [2, 3, 4] }, workers: 0 });
     expect([wider.ran, wider.skipped]).toEqual([2, 4]);
     await expect(sweep({ outDir: out, input: { problems }, config: { ...base, budget: { simulations: 13 } }, grid, workers: 0 })).rejects.toThrow(/config hash .* --overwrite/);
+
+    // --overwrite starts again, deleting only what a sweep writes.
+    writeFileSync(join(out, 'notes.txt'), 'keep me');
+    const fresh = await sweep({ outDir: out, input: { problems }, config: { ...base, budget: { simulations: 13 } }, grid, workers: 0, overwrite: true });
+    expect([fresh.ran, fresh.skipped]).toEqual([4, 0]);
+    expect(readdirSync(join(out, 'points'))).toHaveLength(4);
+    expect(readFileSync(join(out, 'notes.txt'), 'utf8')).toBe('keep me');
   }, 120_000);
 
   it('rows carry the summary figures of their point', async () => {
