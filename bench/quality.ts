@@ -16,7 +16,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { applyOverrides, generateArithProblems, Rng, runToDirectory, type ConfigInput, type LedgerEntry } from '../src/index.js';
+import { applyOverrides, generateArithProblems, Rng, runToDirectory, wilsonInterval as wilson, type ConfigInput, type LedgerEntry } from '../src/index.js';
 import { checkStepClaims } from '../verifiers/math/index.js';
 
 const { values } = parseArgs({
@@ -37,17 +37,6 @@ const budgets = values.budgets.split(',').map(Number);
 // Held out: the embedded policy trains on seed 1000 and its PRM on MCTS data from seed 2000.
 const problemSeed = models === 'embedded' ? Number(values.seed) : 1000 + Number(values.seed);
 const problems = generateArithProblems({ count, seed: problemSeed });
-
-/** 95 % Wilson score interval for k successes out of n. */
-function wilson(k: number, n: number): [number, number] {
-  if (n === 0) return [0, 0];
-  const z = 1.96;
-  const p = k / n;
-  const d = 1 + (z * z) / n;
-  const c = (p + (z * z) / (2 * n)) / d;
-  const h = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / d;
-  return [Math.max(0, c - h), Math.min(1, c + h)];
-}
 
 /** 95 % percentile bootstrap interval (2,000 resamples of problems, seeded) of sum(num) / sum(den). */
 function bootstrapRatio(num: readonly number[], den: readonly number[], scale: number): [number, number] {

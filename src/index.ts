@@ -71,7 +71,6 @@ export {
   parseTreeRecord,
   committedPath,
   verifiedLeaves,
-  listTreeFiles,
   documentForTree,
   viewTreeFromSearch,
   type ViewTree,

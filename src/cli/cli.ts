@@ -136,17 +136,46 @@ export function usageError(io: CliIO, message: string, help: string): number {
   return EXIT.USAGE;
 }
 
-function positiveInt(name: string, value: string | undefined, fallback: number): number {
+export function positiveInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new McgError('CONFIG_INVALID', `${name} must be a positive integer, got ${JSON.stringify(value)}`);
   return n;
 }
 
-function nonNegativeInt(name: string, value: string): number {
+export function nonNegativeInt(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new McgError('CONFIG_INVALID', `${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
   return n;
+}
+
+/**
+ * Ctrl-C / SIGTERM for a long command (when `io.handleSignals`): the first asks to stop after the
+ * problem in flight (`requested()`), the second aborts `signal`. `dispose()` removes the handlers.
+ */
+export function stopOnSignals(io: CliIO): { requested: () => boolean; signal: AbortSignal; dispose: () => void } {
+  let stopRequested = false;
+  const abort = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (!stopRequested) {
+      stopRequested = true;
+      say(io, `\nmcts-gen: ${sig}: stopping after the problem in flight (again to abandon it)`);
+    } else {
+      abort.abort(new McgError('ABORTED', `${sig} received twice`));
+    }
+  };
+  if (io.handleSignals === true) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  return {
+    requested: () => stopRequested,
+    signal: abort.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
 }
 
 /** "--max-failures 5" (problems) or "--max-failures 10%" (of committed problems). */
@@ -209,20 +238,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   if (v['on-bad-input'] !== undefined) overrides.push(`onBadInput=${JSON.stringify(v['on-bad-input'])}`);
   if (v['save-trees'] === true) overrides.push('outputs.trees=true');
 
-  const stopState = { stopRequested: false };
-  const abort = new AbortController();
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (!stopState.stopRequested) {
-      stopState.stopRequested = true;
-      say(io, `\nmcts-gen: ${sig}: stopping after the problem in flight (again to abandon it)`);
-    } else {
-      abort.abort(new McgError('ABORTED', `${sig} received twice`));
-    }
-  };
-  if (io.handleSignals === true) {
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  }
+  const stop = stopOnSignals(io);
 
   const outDir = v.out ?? 'out';
   const resumeCommand = (): string => {
@@ -269,8 +285,8 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
       concurrentPerWorker,
       ordered: v.ordered,
       shard,
-      signal: abort.signal,
-      shouldStop: () => stopState.stopRequested,
+      signal: stop.signal,
+      shouldStop: stop.requested,
       onProgress,
     });
     progress.finish();
@@ -295,10 +311,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
     }
     return fail(io, err);
   } finally {
-    if (io.handleSignals === true) {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    stop.dispose();
   }
 }
 

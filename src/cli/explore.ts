@@ -20,7 +20,7 @@ import {
   type ViewTree,
 } from '../index.js';
 import { fmtDuration, ProgressReporter } from './progress.js';
-import { EXIT, fail as failure, say, usageError as usage, type CliIO } from './cli.js';
+import { EXIT, fail as failure, nonNegativeInt, positiveInt, say, stopOnSignals, usageError as usage, type CliIO } from './cli.js';
 
 export const VIEW_HELP = `Usage: mcts-gen view <run-dir | tree.json> [--problem ID] [--out FILE] [--format html|dot|mermaid]
 
@@ -63,13 +63,6 @@ Options:
   --quiet                no progress output
 `;
 
-function intOption(name: string, value: string | undefined, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new McgError('CONFIG_INVALID', `${name} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
-  return n;
-}
-
 function writeOut(path: string, text: string): void {
   try {
     writeFileSync(path, text);
@@ -109,8 +102,8 @@ export async function viewCommand(args: string[], io: CliIO): Promise<number> {
   if (colorBy !== 'q' && colorBy !== 'reward') return usage(io, `--color-by must be q or reward, got "${colorBy}"`, VIEW_HELP);
   const input = parsed.positionals[0];
   try {
-    const maxNodes = intOption('--max-nodes', v['max-nodes'], 1);
-    const maxDepth = intOption('--max-depth', v['max-depth'], 0);
+    const maxNodes = v['max-nodes'] === undefined ? undefined : positiveInt('--max-nodes', v['max-nodes'], 1);
+    const maxDepth = v['max-depth'] === undefined ? undefined : nonNegativeInt('--max-depth', v['max-depth']);
     const doc = readForView(input, { problem: v.problem });
     const withTrees = doc.problems.filter((p) => p.tree !== undefined);
     if (format === 'html') {
@@ -169,18 +162,7 @@ export async function sweepCommand(args: string[], io: CliIO): Promise<number> {
   if (v.out === undefined) return usage(io, 'sweep needs --out DIR', SWEEP_HELP);
   if ((v.grid ?? []).length === 0 && v.algorithm === undefined) return usage(io, 'sweep needs at least one --grid KEY=V1,V2 (or --algorithm A,B)', SWEEP_HELP);
 
-  const stop = { requested: false };
-  const abort = new AbortController();
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (!stop.requested) {
-      stop.requested = true;
-      say(io, `\nmcts-gen: ${sig}: stopping after the problem in flight (again to abandon it)`);
-    } else abort.abort(new McgError('ABORTED', `${sig} received twice`));
-  };
-  if (io.handleSignals === true) {
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  }
+  const stop = stopOnSignals(io);
   const again = ['mcts-gen', 'sweep', ...args.filter((a) => a !== '--overwrite')].join(' ');
   const progress = new ProgressReporter({ stream: io.stderr });
   const quiet = v.quiet === true;
@@ -190,8 +172,8 @@ export async function sweepCommand(args: string[], io: CliIO): Promise<number> {
     const { config, baseDir } = loadConfig(v.config, overrides);
     const axes: GridAxis[] = (v.grid ?? []).map(parseGridAxis);
     if (v.algorithm !== undefined) axes.push(parseGridAxis(`algorithm=${v.algorithm}`));
-    const count = intOption('--count', v.count, 1) ?? 20;
-    const workers = intOption('--workers', v.workers, 0) ?? defaultWorkerCount();
+    const count = positiveInt('--count', v.count, 20);
+    const workers = v.workers === undefined ? defaultWorkerCount() : nonNegativeInt('--workers', v.workers);
     const t0 = performance.now();
     const result = await sweep({
       outDir: v.out,
@@ -202,8 +184,8 @@ export async function sweepCommand(args: string[], io: CliIO): Promise<number> {
       seriesBy: v.series,
       overwrite: v.overwrite,
       workers,
-      signal: abort.signal,
-      shouldStop: () => stop.requested,
+      signal: stop.signal,
+      shouldStop: stop.requested,
       onPointStart: (p, i, total, skipped) => {
         if (quiet) return;
         const params = Object.entries(p.params).map(([k, x]) => `${k}=${typeof x === 'string' ? x : JSON.stringify(x)}`).join(' ');
@@ -232,9 +214,6 @@ export async function sweepCommand(args: string[], io: CliIO): Promise<number> {
     }
     return failure(io, err);
   } finally {
-    if (io.handleSignals === true) {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    stop.dispose();
   }
 }

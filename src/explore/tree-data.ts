@@ -2,7 +2,7 @@
 // several), checked node by node so a viewer or an export never meets a dangling child id, plus the
 // two paths every view highlights: the committed answer's path and the verified leaves.
 
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { McgError } from '../core/errors.js';
@@ -170,26 +170,13 @@ export function readRunForView(dir: string, options: { problem?: string } = {}):
     chosen = entries.filter((e) => e.problemId === options.problem);
     if (chosen.length === 0) throw new McgError('INPUT_INVALID', `${dir}: no problem "${options.problem}" in ${LEDGER_FILE} (${entries.length} problems committed)`);
   }
-  const errors = new Map<string, string>();
-  const errorsPath = join(dir, 'errors.jsonl');
-  if (existsSync(errorsPath)) {
-    for (const line of readFileSync(errorsPath, 'utf8').split('\n')) {
-      if (line.trim() === '') continue;
-      try {
-        const r = JSON.parse(line) as { problemId?: unknown; message?: unknown };
-        if (typeof r.problemId === 'string' && typeof r.message === 'string') errors.set(r.problemId, r.message);
-      } catch {
-        // A torn last line of an interrupted run: the ledger, not errors.jsonl, says what was committed.
-      }
-    }
-  }
   const problems: ViewProblem[] = chosen.map((e) => {
     const p: ViewProblem = { problemId: e.problemId, outcome: outcomeOf(e) };
     if (e.stats !== undefined) {
       p.nodes = e.stats.nodes;
       p.generatedTokens = e.stats.usage.generatedTokens;
     }
-    if (!e.ok) p.error = errors.get(e.problemId) ?? e.error?.message ?? 'not searched';
+    if (!e.ok) p.error = e.error?.message ?? 'not searched';
     const treePath = join(dir, 'trees', treeFileName(e.problemId));
     if (e.records.trees > 0 && existsSync(treePath)) p.tree = readTreeFile(treePath);
     return p;
@@ -228,14 +215,4 @@ export function viewTreeFromSearch(result: Pick<SearchResult, 'problem' | 'tree'
 function outcomeOfTree(tree: ViewTree): ProblemOutcomeLabel {
   if (tree.chosen >= 0 && tree.nodes[tree.chosen].verdict?.kind === 'pass') return 'correct';
   return verifiedLeaves(tree).length > 0 ? 'solved' : 'unsolved';
-}
-
-/** Every `trees/*.json` of a run directory (sorted by file name). */
-export function listTreeFiles(dir: string): string[] {
-  const treesDir = join(dir, 'trees');
-  if (!existsSync(treesDir)) return [];
-  return readdirSync(treesDir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => join(treesDir, f));
 }

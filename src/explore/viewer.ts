@@ -5,6 +5,7 @@
 import { McgError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import type { ProblemOutcomeLabel, ViewDocument } from './tree-data.js';
+import { escapeXml } from './svg-plot.js';
 import { VIEWER_SCRIPT, VIEWER_STYLE } from './viewer-client.js';
 
 /** The page may run its own inline script and style and show data: images; it may fetch nothing. */
@@ -42,10 +43,6 @@ function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c');
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
-
 /**
  * Renders a view document as one self-contained HTML page: no network access (its CSP forbids any),
  * no external fonts or images. Model text reaches the page only as JSON and is shown as text.
@@ -76,7 +73,7 @@ export function renderViewerHtml(doc: ViewDocument, options: ViewerOptions = {})
 <meta http-equiv="Content-Security-Policy" content="${VIEWER_CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="mcts-gen ${VERSION}">
-<title>${escapeHtml(doc.title)} · mcts-gen search tree</title>
+<title>${escapeXml(doc.title)} · mcts-gen search tree</title>
 <link rel="icon" href="data:,">
 <style>${VIEWER_STYLE}</style>
 </head>
@@ -131,6 +128,7 @@ export function viewerIframe(html: string, height = 640): string {
   if (!Number.isFinite(height) || height <= 0) {
     throw new McgError('CONFIG_INVALID', `height must be a positive number of pixels, got ${String(height)}`);
   }
+  // A double-quoted attribute needs & " < > escaped; quotes inside the page's script stay readable.
   const srcdoc = html.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   return `<iframe srcdoc="${srcdoc}" sandbox="allow-scripts" title="mcts-gen search tree" style="width: 100%; height: ${Math.round(height)}px; border: 1px solid #dde2e8; border-radius: 6px;"></iframe>`;
 }
