@@ -4,6 +4,7 @@
 // Graceful stop: `shouldStop()` ends after the problems in flight; `signal` abandons them.
 
 import { createReadStream } from 'node:fs';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { defaultRegistry } from './builtin-plugins.js';
 import { parseConfig, type Config, type ConfigInput } from './core/config.js';
@@ -17,6 +18,7 @@ import type { RunSummary } from './data/summary.js';
 import { RunWriter } from './data/writer.js';
 import { PluginCache, solveProblem } from './generate.js';
 import { SearchPool, checkPoolOptions } from './pool/pool.js';
+import type { QueueCoordinator, QueueRunOptions, QueueStatus } from './queue/coordinator.js';
 
 /** Progress of a run, reported after every committed problem. */
 export interface RunProgress {
@@ -33,6 +35,8 @@ export interface RunProgress {
   elapsedMs: number;
   lastProblemId: string;
   lastOk: boolean;
+  /** Workers seen and jobs waiting/active, for a run through a queue. */
+  queue?: QueueStatus;
 }
 
 /** A deterministic slice of the problems: those whose id hashes to `index` modulo `count`. */
@@ -54,8 +58,13 @@ export interface RunOptions {
   fsync?: boolean;
   /** Attempts per problem (plugin faults and worker deaths) before it goes to errors.jsonl (default 2). */
   maxAttempts?: number;
-  /** Worker threads; 0 (default) searches in this process. */
+  /** Worker threads; 0 (default) searches in this process. Ignored with `queue`. */
   workers?: number;
+  /**
+   * Search through a Redis queue instead (BullMQ): each problem becomes a job that `mcts-gen worker`
+   * processes on any box; results are committed here, with the same ledger, files and resume.
+   */
+  queue?: QueueRunOptions;
   /** Searches per worker at once (network-bound backends). */
   concurrentPerWorker?: number;
   /** Commit problems in input order (otherwise in the order they finish; the set is the same). */
@@ -112,11 +121,26 @@ export async function runToDirectory(options: RunOptions): Promise<RunResult> {
   const now = options.now ?? (() => performance.now());
   const env = options.env ?? { baseDir: process.cwd() };
   const maxAttempts = options.maxAttempts ?? 2;
-  const poolOptions = (options.workers ?? 0) > 0 ? checkPoolOptions({ workers: options.workers, concurrentPerWorker: options.concurrentPerWorker }) : undefined;
-  if (poolOptions !== undefined && options.registry !== undefined) {
-    throw new McgError('CONFIG_INVALID', 'a plugin registry cannot cross into worker threads: name plugin modules in config.pluginModules, or run with workers: 0');
+  const poolOptions = options.queue === undefined && (options.workers ?? 0) > 0 ? checkPoolOptions({ workers: options.workers, concurrentPerWorker: options.concurrentPerWorker }) : undefined;
+  if ((poolOptions !== undefined || options.queue !== undefined) && options.registry !== undefined) {
+    throw new McgError('CONFIG_INVALID', `a plugin registry cannot cross into ${options.queue === undefined ? 'worker threads' : 'queue workers'}: name plugin modules in config.pluginModules${options.queue === undefined ? ', or run with workers: 0' : ''}`);
   }
-  const writer = RunWriter.open(options.outDir, config, { resume: options.resume, overwrite: options.overwrite, fsync: options.fsync });
+  const hash = configHash(config);
+  // Redis first: a run that cannot reach its queue leaves no run directory behind.
+  let coordinator: QueueCoordinator | undefined;
+  if (options.queue !== undefined) {
+    const { QueueCoordinator, runIdFor } = await import('./queue/index.js');
+    coordinator = await QueueCoordinator.open(options.queue, { runId: runIdFor(hash, resolve(options.outDir)), config, configHash: hash, baseDir: env.baseDir, maxAttempts });
+  }
+  let writer: RunWriter;
+  try {
+    writer = RunWriter.open(options.outDir, config, { resume: options.resume, overwrite: options.overwrite, fsync: options.fsync });
+  } catch (err) {
+    await coordinator?.close();
+    throw err;
+  }
+  // A coordinator killed between a commit and removing that problem's job left the job behind.
+  if (coordinator !== undefined) coordinator.release([...writer.finished].slice(-coordinator.window));
   const started = now();
 
   let total: number | undefined;
@@ -134,6 +158,7 @@ export async function runToDirectory(options: RunOptions): Promise<RunResult> {
   const progress: RunProgress = { done: 0, total, skipped: 0, succeeded: 0, solved: 0, failures: 0, generatedTokens: 0, elapsedMs: 0, lastProblemId: '', lastOk: true };
   const commit = (outcome: ProblemOutcome): void => {
     writer.commit(outcome);
+    coordinator?.release([outcome.problem.id]);
     progress.done++;
     progress.lastProblemId = outcome.problem.id;
     progress.lastOk = outcome.ok;
@@ -145,17 +170,21 @@ export async function runToDirectory(options: RunOptions): Promise<RunResult> {
       progress.failures++;
     }
     progress.elapsedMs = now() - started;
+    if (coordinator !== undefined) progress.queue = coordinator.current;
     options.onProgress?.({ ...progress });
   };
 
   const pool = poolOptions === undefined ? undefined : new SearchPool(poolOptions);
   const cache = pool === undefined ? new PluginCache(config, options.registry ?? defaultRegistry, env) : undefined;
-  const onAbort = (): void => pool?.abandon();
+  const onAbort = (): void => {
+    pool?.abandon();
+    coordinator?.abandon();
+  };
   options.signal?.addEventListener('abort', onAbort);
-  const hash = configHash(config);
 
   /** One problem: in this process, or in a worker (retried when its worker dies). */
   const solve = async (problem: Problem): Promise<ProblemOutcome> => {
+    if (coordinator !== undefined) return coordinator.solve(problem);
     if (pool === undefined) return solveProblem(problem, config, cache!, { signal: options.signal, maxAttempts, now: options.now, hash });
     let lastError = 'not attempted';
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
@@ -174,7 +203,7 @@ export async function runToDirectory(options: RunOptions): Promise<RunResult> {
   const ready = new Map<number, ProblemOutcome>();
   let nextSeq = 0;
   let nextCommit = 0;
-  const maxInFlight = pool === undefined ? 1 : pool.capacity * 2;
+  const maxInFlight = coordinator !== undefined ? coordinator.window : pool === undefined ? 1 : pool.capacity * 2;
   const settleOne = async (): Promise<void> => {
     const { seq, outcome } = await Promise.race(inFlight.values());
     inFlight.delete(seq);
@@ -212,6 +241,7 @@ export async function runToDirectory(options: RunOptions): Promise<RunResult> {
     } catch (err) {
       // Abandon what is in flight: nothing partial is committed.
       pool?.abandon();
+      coordinator?.abandon();
       await Promise.allSettled(inFlight.values());
       if (isMcgError(err, 'ABORTED') || options.signal?.aborted) throw new McgError('ABORTED', 'the run was abandoned', { cause: err });
       throw err;
@@ -220,6 +250,7 @@ export async function runToDirectory(options: RunOptions): Promise<RunResult> {
     options.signal?.removeEventListener('abort', onAbort);
     await cache?.close();
     await pool?.close();
+    await coordinator?.close();
     // Whatever happened, what was committed stays committed and the summary describes it.
     writer.close();
   }

@@ -1,7 +1,8 @@
 // The mcts-gen command line: parses arguments, calls the public API, prints progress and errors on
 // stderr and data only where asked. `main` returns an exit code and never calls process.exit.
 
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   ALGORITHMS,
@@ -17,6 +18,8 @@ import {
   type RunProgress,
   type RunSummary,
 } from '../index.js';
+import { parseQueueTarget } from '../queue/target.js';
+import type { QueueStatus } from '../queue/coordinator.js';
 import { fmtDuration, ProgressReporter } from './progress.js';
 
 export interface CliIO {
@@ -39,6 +42,7 @@ Commands:
   problems   write built-in synthetic problems as JSONL (mcts-gen problems arith --count 100)
   verify     grade answers or run code tests from a JSONL file (verify math | verify code)
   merge      combine run directories (e.g. shards) into one: mcts-gen merge out-0 out-1 --out all
+  worker     take search jobs of queued runs (run --queue) from Redis, on any number of boxes
   view       a saved search tree as one offline HTML file, or as Graphviz DOT / Mermaid
   sweep      run a grid of search settings: sweep.csv and SVG plots of accuracy and yield per token
   help       show help for a command (mcts-gen help run)
@@ -81,6 +85,12 @@ Parallelism and scale:
                          searches at once per worker, for backends that wait on the network (default 1)
   --ordered              commit problems in input order (default: as they finish; same set of records)
   --shard i/N            take only this machine's share of the problems (by id hash; see merge)
+  --queue redis://HOST:PORT[/DB]
+                         coordinate instead of searching: each problem becomes a BullMQ job in Redis that
+                         'mcts-gen worker --queue ...' processes on any box; results are committed here
+                         (same files, ledger and --resume; --workers is then ignored)
+  --queue-name NAME      BullMQ queue shared with the workers (default mcts-gen)
+  --queue-window N       jobs enqueued and not yet committed, at most (default 256)
   --max-failures N|P%    exit 1 when more problems than this end in errors.jsonl (default 10%)
 
 Output:
@@ -96,6 +106,8 @@ Output:
   -h, --help             this help
 
 Ctrl-C stops after the problem in flight (twice: abandons it); --resume continues later.
+With --queue, Ctrl-C stops enqueueing and waits for the jobs out (twice: leaves them in the queue,
+where --resume collects their results).
 `;
 
 const PROBLEMS_HELP = `Usage: mcts-gen problems arith [--count N] [--seed S] [--min-steps A] [--max-steps B] [--out FILE]
@@ -219,6 +231,9 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
         quiet: { type: 'boolean' },
         'log-json': { type: 'boolean' },
         'save-trees': { type: 'boolean' },
+        queue: { type: 'string' },
+        'queue-name': { type: 'string' },
+        'queue-window': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -231,6 +246,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
     return EXIT.OK;
   }
   if (v.resume === true && v.overwrite === true) return usageError(io, '--resume and --overwrite cannot be used together', RUN_HELP);
+  if (v.queue === undefined && (v['queue-name'] !== undefined || v['queue-window'] !== undefined)) return usageError(io, '--queue-name and --queue-window need --queue', RUN_HELP);
 
   const overrides = [...(v.set ?? [])];
   if (v.algorithm !== undefined) overrides.push(`algorithm=${JSON.stringify(v.algorithm)}`);
@@ -255,23 +271,52 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
     const shard = v.shard === undefined ? undefined : parseShard(v.shard);
     const maxFailures = parseMaxFailures(v['max-failures'] ?? '10%');
     const logJson = v['log-json'] === true;
+    const queueWindow = v['queue-window'] === undefined ? undefined : positiveInt('--queue-window', v['queue-window'], 1);
     const input =
       v.problems !== undefined
         ? { file: v.problems }
         : { problems: generateArithProblems({ count, seed: 0 }) };
     const source = v.problems ?? `${count} built-in arithmetic problems`;
     if (logJson) {
-      say(io, JSON.stringify({ event: 'start', source, outDir, algorithm: config.algorithm, seed: config.seed, workers, shard: v.shard ?? null }));
+      say(io, JSON.stringify({ event: 'start', source, outDir, algorithm: config.algorithm, seed: config.seed, workers: v.queue === undefined ? workers : null, queue: v.queue === undefined ? null : parseQueueTarget(v.queue, v['queue-name']).display, shard: v.shard ?? null }));
     } else if (v.quiet !== true) {
-      const where = workers === 0 ? 'in process' : `${workers} worker${workers === 1 ? '' : 's'}`;
+      const where = v.queue !== undefined ? `through ${parseQueueTarget(v.queue, v['queue-name']).display}` : workers === 0 ? 'in process' : `${workers} worker${workers === 1 ? '' : 's'}`;
       const part = shard === undefined ? '' : `, shard ${shard.index}/${shard.count}`;
       say(io, `mcts-gen: ${config.algorithm} on ${source} -> ${outDir}/ (policy ${config.policy.kind}, reward ${config.reward?.kind ?? 'none'}, seed ${config.seed}, ${where}${part})`);
     }
+    let lastProgress: RunProgress | undefined;
     const onProgress = logJson
-      ? (p: RunProgress) => say(io, JSON.stringify({ event: 'problem', problemId: p.lastProblemId, ok: p.lastOk, done: p.done, total: p.total ?? null, failures: p.failures, generatedTokens: p.generatedTokens, elapsedMs: Math.round(p.elapsedMs) }))
+      ? (p: RunProgress) => say(io, JSON.stringify({ event: 'problem', problemId: p.lastProblemId, ok: p.lastOk, done: p.done, total: p.total ?? null, failures: p.failures, generatedTokens: p.generatedTokens, elapsedMs: Math.round(p.elapsedMs), ...(p.queue === undefined ? {} : { queue: p.queue }) }))
       : v.quiet === true
         ? undefined
-        : (p: RunProgress) => progress.update(p);
+        : (p: RunProgress) => {
+            lastProgress = p;
+            progress.update(p);
+          };
+    const queueStarted = performance.now();
+    const queue =
+      v.queue === undefined
+        ? undefined
+        : {
+            url: v.queue,
+            name: v['queue-name'],
+            window: queueWindow,
+            onNotice: (message: string) => {
+              if (logJson) say(io, JSON.stringify({ event: 'notice', message }));
+              else if (v.quiet !== true) {
+                progress.finish();
+                say(io, `mcts-gen: ${message}`);
+              }
+            },
+            // Between commits the bar still moves: workers seen, jobs waiting and active.
+            onStatus:
+              logJson || v.quiet === true
+                ? undefined
+                : (status: QueueStatus) => {
+                    const base = lastProgress ?? { done: 0, total: undefined, skipped: 0, succeeded: 0, solved: 0, failures: 0, generatedTokens: 0, elapsedMs: 0, lastProblemId: '', lastOk: true };
+                    progress.update({ ...base, elapsedMs: lastProgress === undefined ? performance.now() - queueStarted : base.elapsedMs, queue: status });
+                  },
+          };
     const result = await runToDirectory({
       outDir,
       input,
@@ -288,6 +333,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
       signal: stop.signal,
       shouldStop: stop.requested,
       onProgress,
+      queue,
     });
     progress.finish();
     const s = result.summary;
@@ -306,10 +352,13 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   } catch (err) {
     progress.finish();
     if (isMcgError(err, 'ABORTED')) {
-      say(io, `mcts-gen: aborted; the problem in flight was dropped, committed work is in ${outDir}/. Continue with:\n  ${resumeCommand()}`);
+      const dropped = v.queue === undefined ? 'the problem in flight was dropped' : 'jobs not yet committed stay in the queue';
+      say(io, `mcts-gen: aborted; ${dropped}, committed work is in ${outDir}/. Continue with:\n  ${resumeCommand()}`);
       return EXIT.INTERRUPTED;
     }
-    return fail(io, err);
+    const code = fail(io, err);
+    if (isMcgError(err, 'QUEUE_FAILED') && existsSync(join(outDir, 'ledger.jsonl'))) say(io, `mcts-gen: committed work is in ${outDir}/; once Redis is back, continue with:\n  ${resumeCommand()}`);
+    return code;
   } finally {
     stop.dispose();
   }
@@ -434,6 +483,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       return verifyCommand(rest, io);
     case 'merge':
       return mergeCommand(rest, io);
+    case 'worker':
+      return (await import('./queue.js')).workerCommand(rest, io);
     case 'view':
       return (await import('./explore.js')).viewCommand(rest, io);
     case 'sweep':
@@ -443,6 +494,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       else if (rest[0] === 'problems') io.stdout.write(PROBLEMS_HELP);
       else if (rest[0] === 'verify') io.stdout.write(VERIFY_HELP);
       else if (rest[0] === 'merge') io.stdout.write(MERGE_HELP);
+      else if (rest[0] === 'worker') io.stdout.write((await import('./queue.js')).WORKER_HELP);
       else if (rest[0] === 'view') io.stdout.write((await import('./explore.js')).VIEW_HELP);
       else if (rest[0] === 'sweep') io.stdout.write((await import('./explore.js')).SWEEP_HELP);
       else io.stdout.write(MAIN_HELP);

@@ -44,6 +44,11 @@ export function progressLine(p: RunProgress, width = 24): string {
   parts.push(`${fmtCount(p.generatedTokens / secs)} tok/s`);
   parts.push(`failures ${p.failures}`);
   if (p.skipped > 0) parts.push(`resumed past ${p.skipped}`);
+  if (p.queue !== undefined) {
+    const q = p.queue;
+    parts.push(`workers ${q.workers ?? '?'}  queue ${q.waiting} waiting, ${q.active} active`);
+    if (q.redisDownMs > 0) parts.push(`Redis unreachable ${fmtDuration(q.redisDownMs)}`);
+  }
   return parts.join('  ');
 }
 

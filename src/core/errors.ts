@@ -10,6 +10,8 @@ export const ERROR_CODES = [
   'BACKEND_HTTP',
   'ABORTED',
   'IO_FAILED',
+  /** Redis or the job queue of a distributed run failed (unreachable, lost for too long, refused). */
+  'QUEUE_FAILED',
   'INTERNAL',
 ] as const;
 
