@@ -135,18 +135,18 @@ describe('import isolation', () => {
       import { createRequire } from 'node:module';
       ${code}
       const cache = Object.keys(createRequire(import.meta.url).cache);
-      const hits = ['onnxruntime-node', 'isolated-vm'].filter((m) => cache.some((k) => k.includes('/node_modules/' + m + '/')));
+      const hits = ['onnxruntime-node', 'isolated-vm', 'bullmq', 'ioredis'].filter((m) => cache.some((k) => k.includes('/node_modules/' + m + '/')));
       console.log(JSON.stringify(hits));`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     return JSON.parse(r.stdout.trim().split('\n').pop()!);
   }
 
-  it('importing mcts-gen loads neither onnxruntime-node nor isolated-vm', () => {
+  it('importing mcts-gen loads neither onnxruntime-node nor isolated-vm, nor the queue\'s bullmq and ioredis', () => {
     expect(loaded(`const m = await import('mcts-gen'); if (typeof m.search !== 'function') throw new Error('no search');`)).toEqual([]);
   });
 
   it('the check detects those modules when they are loaded', () => {
-    expect(loaded(`await import('onnxruntime-node'); await import('isolated-vm');`)).toEqual(['onnxruntime-node', 'isolated-vm']);
+    expect(loaded(`await import('onnxruntime-node'); await import('isolated-vm'); await import('mcts-gen/queue');`)).toEqual(['onnxruntime-node', 'isolated-vm', 'bullmq', 'ioredis']);
   });
 });
