@@ -117,14 +117,14 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       }
       configs.set(data.configHash, config);
     }
-    // Workers died this many times holding the job (BullMQ's stalled count): past the limit it is an error.
+    // Workers lost this job this many times (BullMQ's stalled count): past the limit it is an error.
     if (job.stalledCounter >= data.maxAttempts) {
       counts.failed++;
       const outcome: ProblemOutcome = {
         ok: false,
         problem: data.problem,
         attempts: job.stalledCounter,
-        error: { code: 'INTERNAL', message: `worker failed: the worker process died ${job.stalledCounter} times while searching this problem` },
+        error: { code: 'INTERNAL', message: `worker failed: the job lost its worker ${job.stalledCounter} times while searching this problem (the worker process died, or could not renew its lock)` },
       };
       emit({ event: 'done', jobId: job.id ?? '', problemId: data.problem.id, ok: false, ms: 0, generatedTokens: 0 });
       return outcome;

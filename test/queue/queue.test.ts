@@ -308,7 +308,7 @@ describe.skipIf(missing !== undefined)('queue workers: faults, refusals, shutdow
       expect(await c.exit, c.stderr()).toBe(0);
       const errors = lines(out, 'errors.jsonl').map((l) => JSON.parse(l) as { problemId: string; message: string });
       expect(errors.map((e) => e.problemId)).toEqual([target]);
-      expect(errors[0].message).toContain('died 2 times');
+      expect(errors[0].message).toContain('lost its worker 2 times');
       expect(ledgerIds(out).sort()).toEqual(problems.map((p) => p.id).sort());
       last.child.kill('SIGTERM');
       expect(await last.exit).toBe(0);
