@@ -42,7 +42,7 @@ export {
   type RunRecord,
 } from './generate.js';
 export { withPluginModules } from './plugin-modules.js';
-export { runToDirectory, parseShard, inShard, scanProblemIds, type RunOptions, type RunProgress, type RunResult, type Shard } from './run.js';
+export { runToDirectory, emptyProgress, parseShard, inShard, scanProblemIds, type RunOptions, type RunProgress, type RunResult, type Shard } from './run.js';
 export { SearchPool, defaultWorkerCount, type PoolOptions } from './pool/pool.js';
 export * from './data/records.js';
 export { extractRecords, type ExtractedRecords, type FilterCounts } from './data/extract.js';

@@ -39,6 +39,11 @@ export interface RunProgress {
   queue?: QueueStatus;
 }
 
+/** The progress of a run before its first commit. */
+export function emptyProgress(total?: number): RunProgress {
+  return { done: 0, total, skipped: 0, succeeded: 0, solved: 0, failures: 0, generatedTokens: 0, elapsedMs: 0, lastProblemId: '', lastOk: true };
+}
+
 /** A deterministic slice of the problems: those whose id hashes to `index` modulo `count`. */
 export interface Shard {
   index: number;
@@ -155,7 +160,7 @@ export async function runToDirectory(options: RunOptions): Promise<RunResult> {
     else if (options.input.total !== undefined) total = Math.max(0, options.input.total - writer.finished.size);
   }
 
-  const progress: RunProgress = { done: 0, total, skipped: 0, succeeded: 0, solved: 0, failures: 0, generatedTokens: 0, elapsedMs: 0, lastProblemId: '', lastOk: true };
+  const progress = emptyProgress(total);
   const commit = (outcome: ProblemOutcome): void => {
     writer.commit(outcome);
     coordinator?.release([outcome.problem.id]);
@@ -175,7 +180,8 @@ export async function runToDirectory(options: RunOptions): Promise<RunResult> {
   };
 
   const pool = poolOptions === undefined ? undefined : new SearchPool(poolOptions);
-  const cache = pool === undefined ? new PluginCache(config, options.registry ?? defaultRegistry, env) : undefined;
+  // Plugins are built only where searches run: in this process (not with a pool or a queue).
+  const cache = pool === undefined && coordinator === undefined ? new PluginCache(config, options.registry ?? defaultRegistry, env) : undefined;
   const onAbort = (): void => {
     pool?.abandon();
     coordinator?.abandon();

@@ -8,6 +8,7 @@ import {
   ALGORITHMS,
   McgError,
   defaultWorkerCount,
+  emptyProgress,
   generateArithProblems,
   isMcgError,
   loadConfig,
@@ -272,15 +273,16 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
     const maxFailures = parseMaxFailures(v['max-failures'] ?? '10%');
     const logJson = v['log-json'] === true;
     const queueWindow = v['queue-window'] === undefined ? undefined : positiveInt('--queue-window', v['queue-window'], 1);
+    const queueTarget = v.queue === undefined ? undefined : parseQueueTarget(v.queue, v['queue-name']);
     const input =
       v.problems !== undefined
         ? { file: v.problems }
         : { problems: generateArithProblems({ count, seed: 0 }) };
     const source = v.problems ?? `${count} built-in arithmetic problems`;
     if (logJson) {
-      say(io, JSON.stringify({ event: 'start', source, outDir, algorithm: config.algorithm, seed: config.seed, workers: v.queue === undefined ? workers : null, queue: v.queue === undefined ? null : parseQueueTarget(v.queue, v['queue-name']).display, shard: v.shard ?? null }));
+      say(io, JSON.stringify({ event: 'start', source, outDir, algorithm: config.algorithm, seed: config.seed, workers: v.queue === undefined ? workers : null, queue: queueTarget?.display ?? null, shard: v.shard ?? null }));
     } else if (v.quiet !== true) {
-      const where = v.queue !== undefined ? `through ${parseQueueTarget(v.queue, v['queue-name']).display}` : workers === 0 ? 'in process' : `${workers} worker${workers === 1 ? '' : 's'}`;
+      const where = queueTarget !== undefined ? `through ${queueTarget.display}` : workers === 0 ? 'in process' : `${workers} worker${workers === 1 ? '' : 's'}`;
       const part = shard === undefined ? '' : `, shard ${shard.index}/${shard.count}`;
       say(io, `mcts-gen: ${config.algorithm} on ${source} -> ${outDir}/ (policy ${config.policy.kind}, reward ${config.reward?.kind ?? 'none'}, seed ${config.seed}, ${where}${part})`);
     }
@@ -313,8 +315,8 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
               logJson || v.quiet === true
                 ? undefined
                 : (status: QueueStatus) => {
-                    const base = lastProgress ?? { done: 0, total: undefined, skipped: 0, succeeded: 0, solved: 0, failures: 0, generatedTokens: 0, elapsedMs: 0, lastProblemId: '', lastOk: true };
-                    progress.update({ ...base, elapsedMs: lastProgress === undefined ? performance.now() - queueStarted : base.elapsedMs, queue: status });
+                    const base = lastProgress ?? { ...emptyProgress(), elapsedMs: performance.now() - queueStarted };
+                    progress.update({ ...base, queue: status });
                   },
           };
     const result = await runToDirectory({

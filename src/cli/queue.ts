@@ -79,12 +79,14 @@ export async function workerCommand(args: string[], io: CliIO): Promise<number> 
   const logJson = v['log-json'] === true;
   let handle: Awaited<ReturnType<typeof import('../queue/worker.js').startQueueWorker>> | undefined;
   let signals = 0;
+  let requestStop: () => void = () => undefined;
+  const stopRequested = new Promise<void>((resolve) => (requestStop = resolve));
   const onSignal = (sig: NodeJS.Signals): void => {
     signals++;
+    if (signals === 1) requestStop();
     if (handle === undefined) return;
     if (signals === 1) {
       say(io, logJson ? JSON.stringify({ event: 'stopping', signal: sig }) : `mcts-gen worker: ${sig}: finishing ${handle.counts.active} job${handle.counts.active === 1 ? '' : 's'} in flight, then exiting (again to put them back)`);
-      void handle.close();
     } else {
       say(io, logJson ? JSON.stringify({ event: 'abandoning', signal: sig }) : `mcts-gen worker: ${sig} again: putting the jobs in flight back in the queue`);
       handle.abandon();
@@ -118,7 +120,6 @@ export async function workerCommand(args: string[], io: CliIO): Promise<number> 
         }
       },
     });
-    if (signals > 0) void handle.close();
     if (statusEvery > 0 && !logJson) {
       const h = handle;
       timer = setInterval(() => {
@@ -127,17 +128,9 @@ export async function workerCommand(args: string[], io: CliIO): Promise<number> 
       }, statusEvery * 1000);
       timer.unref();
     }
-    // Runs until a signal closes it.
-    await new Promise<void>((resolve) => {
-      const h = handle!;
-      const wait = (): void => void h.close().then(resolve);
-      const poll = setInterval(() => {
-        if (signals > 0) {
-          clearInterval(poll);
-          wait();
-        }
-      }, 200);
-    });
+    // Runs until a signal asks it to stop; close() then lets the jobs in flight finish (or abandon() returns them).
+    await stopRequested;
+    await handle.close();
     const c = handle.counts;
     say(io, logJson ? JSON.stringify({ event: 'end', ...c }) : `mcts-gen worker: stopped after ${c.done} jobs (${c.failed} errors, ${c.refused} refused, ${c.returned} put back)`);
     return EXIT.OK;

@@ -14,7 +14,8 @@ import type { Problem } from '../core/types.js';
 import type { ProblemOutcome } from '../data/outcome.js';
 import { VERSION } from '../version.js';
 import { JOB_NAME, JOB_SCHEMA, jobIdFor, parseJobResult, type QueueJobData } from './protocol.js';
-import { evictionPolicy, parseQueueTarget, processLabel, redisClient, RedisWatch, runKeys, waitForRedis, type QueueTarget } from './redis.js';
+import { evictionPolicy, processLabel, redisClient, RedisWatch, runKeys, waitForRedis } from './redis.js';
+import { DEFAULT_QUEUE_NAME, parseQueueTarget, type QueueTarget } from './target.js';
 
 /** How a run reaches its queue (`RunOptions.queue`). */
 export interface QueueRunOptions {
@@ -106,7 +107,8 @@ export class QueueCoordinator {
   private ticks = 0;
   private noWorkerSince: number | undefined = Date.now();
   private noWorkerNoticed = false;
-  private status: QueueStatus = { workers: undefined, waiting: 0, active: 0, outstanding: 0, redisDownMs: 0 };
+  /** What the last tick read from Redis (the rest of QueueStatus is derived when asked). */
+  private counts: Pick<QueueStatus, 'workers' | 'waiting' | 'active'> = { workers: undefined, waiting: 0, active: 0 };
 
   private constructor(
     /** Jobs enqueued and not yet committed, at most. */
@@ -214,36 +216,34 @@ export class QueueCoordinator {
     if (this.closed) return;
     this.ticks++;
     const down = this.watch.downForMs();
-    this.status.redisDownMs = down;
-    this.status.outstanding = this.waiters.size;
     if (down > this.redisTimeoutMs) {
       this.fail(new McgError('QUEUE_FAILED', `Redis at ${this.target.display} has been unreachable for ${Math.round(down / 1000)} s${this.watch.error === '' ? '' : ` (${this.watch.error})`}`));
       return;
     }
     if (down > 0) {
-      this.options.onStatus?.({ ...this.status });
+      this.options.onStatus?.(this.current);
       return;
     }
     try {
       const counts = await this.queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active');
-      this.status.waiting = (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0);
-      this.status.active = counts.active ?? 0;
-      this.status.workers = await this.queue.getWorkersCount().catch(() => undefined);
+      this.counts.waiting = (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0);
+      this.counts.active = counts.active ?? 0;
+      this.counts.workers = await this.queue.getWorkersCount().catch(() => undefined);
       await this.readRefusals();
     } catch {
       // Redis went away mid-tick: the watchdog handles it.
     }
-    if (this.status.workers === 0 && this.waiters.size > 0) {
+    if (this.counts.workers === 0 && this.waiters.size > 0) {
       this.noWorkerSince ??= Date.now();
       if (!this.noWorkerNoticed && Date.now() - this.noWorkerSince > NO_WORKER_NOTICE_MS) {
         this.noWorkerNoticed = true;
-        this.options.onNotice?.(`no worker is connected to queue "${this.target.name}" on ${this.target.display}: start one with  mcts-gen worker --queue ${this.target.display}${this.target.name === 'mcts-gen' ? '' : ` --queue-name ${this.target.name}`}`);
+        this.options.onNotice?.(`no worker is connected to queue "${this.target.name}" on ${this.target.display}: start one with  mcts-gen worker --queue ${this.target.display}${this.target.name === DEFAULT_QUEUE_NAME ? '' : ` --queue-name ${this.target.name}`}`);
       }
-    } else if (this.status.workers !== 0) {
+    } else if (this.counts.workers !== 0) {
       this.noWorkerSince = undefined;
       this.noWorkerNoticed = false;
     }
-    this.options.onStatus?.({ ...this.status });
+    this.options.onStatus?.(this.current);
     // Events can be missed while Redis restarts: every few ticks, look at each outstanding job.
     if (this.ticks % POLL_EVERY_TICKS === 0) for (const jobId of [...this.waiters.keys()]) this.track(this.check(jobId));
   }
@@ -263,7 +263,7 @@ export class QueueCoordinator {
 
   /** The latest queue figures. */
   get current(): QueueStatus {
-    return { ...this.status, outstanding: this.waiters.size };
+    return { ...this.counts, outstanding: this.waiters.size, redisDownMs: this.watch.downForMs() };
   }
 
   /** Enqueues one problem (unless its job exists) and resolves with its outcome once a worker is done. */
@@ -271,6 +271,15 @@ export class QueueCoordinator {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     const jobId = jobIdFor(this.run.runId, problem.id);
     const result = new Promise<ProblemOutcome>((resolve, reject) => this.waiters.set(jobId, { problem, resolve, reject }));
+    this.track(
+      this.add(jobId, problem)
+        .then(() => this.check(jobId))
+        .catch((err: unknown) => this.settle(jobId, undefined, err)),
+    );
+    return result;
+  }
+
+  private add(jobId: string, problem: Problem): Promise<unknown> {
     const data: QueueJobData = {
       schema: JOB_SCHEMA,
       runId: this.run.runId,
@@ -281,15 +290,6 @@ export class QueueCoordinator {
       baseDir: this.run.baseDir,
       maxAttempts: this.run.maxAttempts,
     };
-    this.track(
-      this.add(jobId, data)
-        .then(() => this.check(jobId))
-        .catch((err: unknown) => this.settle(jobId, undefined, err)),
-    );
-    return result;
-  }
-
-  private add(jobId: string, data: QueueJobData): Promise<unknown> {
     return this.queue.add(JOB_NAME, data, { jobId, attempts: this.run.maxAttempts, removeOnComplete: false, removeOnFail: false });
   }
 
@@ -302,8 +302,7 @@ export class QueueCoordinator {
     const state = await this.queue.getJobState(jobId);
     if (state === 'unknown') {
       // Gone without a result (removed by hand, or lost by a Redis without persistence): run it again.
-      const data = { schema: JOB_SCHEMA, runId: this.run.runId, problem: waiter.problem, config: this.run.config, configHash: this.run.configHash, version: VERSION, baseDir: this.run.baseDir, maxAttempts: this.run.maxAttempts } satisfies QueueJobData;
-      await this.add(jobId, data);
+      await this.add(jobId, waiter.problem);
       return;
     }
     if (state !== 'completed' && state !== 'failed') return;

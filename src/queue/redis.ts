@@ -6,8 +6,6 @@ import { Redis } from 'ioredis';
 import { McgError } from '../core/errors.js';
 import type { QueueTarget } from './target.js';
 
-export { parseQueueTarget, DEFAULT_QUEUE_NAME, type QueueTarget } from './target.js';
-
 export interface ClientOptions {
   /** Shown by CLIENT LIST (BullMQ counts workers by their connection names). */
   connectionName?: string;
@@ -34,13 +32,10 @@ export function redisClient(target: QueueTarget, options: ClientOptions = {}): R
 /** Tracks whether a client is connected, and for how long it has not been. */
 export class RedisWatch {
   private downSince: number | undefined;
-  private everReady = false;
   private lastError = '';
 
   constructor(client: Redis) {
-    if (client.status === 'ready') this.everReady = true;
     client.on('ready', () => {
-      this.everReady = true;
       this.downSince = undefined;
     });
     client.on('close', () => {
@@ -56,10 +51,6 @@ export class RedisWatch {
   /** Milliseconds since the connection was lost (0 while connected). */
   downForMs(): number {
     return this.downSince === undefined ? 0 : Date.now() - this.downSince;
-  }
-
-  get connectedOnce(): boolean {
-    return this.everReady;
   }
 
   get error(): string {

@@ -16,7 +16,8 @@ import { configHash, type ProblemOutcome } from '../data/outcome.js';
 import { SearchPool, checkPoolOptions } from '../pool/pool.js';
 import { VERSION } from '../version.js';
 import { parseJobData, type QueueJobData } from './protocol.js';
-import { parseQueueTarget, processLabel, redisClient, RedisWatch, runKeys, waitForRedis, type QueueTarget } from './redis.js';
+import { processLabel, redisClient, RedisWatch, runKeys, waitForRedis } from './redis.js';
+import { parseQueueTarget, type QueueTarget } from './target.js';
 
 export interface QueueWorkerOptions {
   url: string;
