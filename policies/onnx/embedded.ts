@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { McgError, definePolicy, defineRewardModel, intIn, numberIn, oneOf } from '../../src/core/index.js';
 import { createOnnxPolicy, onnxPolicyOptions } from './policy.js';
 import { createOnnxPrm, onnxPrmOptions } from './reward.js';
+import { PROMPT_FORMATS } from './prompt-format.js';
 
 /** Name of the embedded policy and PRM under models/. */
 export const EMBEDDED_POLICY = 'arith-policy';
@@ -59,7 +60,7 @@ const modelName = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'must be the
 export const embeddedPolicyOptions = onnxPolicyOptions.omit({ modelDir: true, modelFile: true }).extend({
   /** Which embedded model (a directory under models/). */
   model: modelName.default(EMBEDDED_POLICY),
-  promptFormat: oneOf(['raw', 'chatml', 'auto']).default(EMBEDDED_POLICY_DEFAULTS.promptFormat),
+  promptFormat: oneOf(PROMPT_FORMATS).default(EMBEDDED_POLICY_DEFAULTS.promptFormat),
   stepDelimiter: z.string().min(1, { error: 'must be a non-empty string' }).default(EMBEDDED_POLICY_DEFAULTS.stepDelimiter),
   maxTokens: intIn(1, 65_536).default(EMBEDDED_POLICY_DEFAULTS.maxTokens),
   temperature: numberIn(0, 10).default(EMBEDDED_POLICY_DEFAULTS.temperature),

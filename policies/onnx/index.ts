@@ -19,7 +19,21 @@ export {
   type SamplingSettings,
 } from './logits-processors.js';
 export { findStopString, rescanFrom, type StopMatch } from './stop-strings.js';
-export { renderPrefix, renderTrajectory, resolvePromptFormat, DEFAULT_PROMPT_TEMPLATE, type PromptFormat, type PromptSettings } from './prompt-format.js';
+export {
+  renderPrefix,
+  renderTrajectory,
+  resolvePromptFormat,
+  createPromptRenderer,
+  findChatTemplate,
+  specialTokenVariables,
+  chatMessages,
+  DEFAULT_PROMPT_TEMPLATE,
+  PROMPT_FORMATS,
+  type PromptFormat,
+  type PromptRenderer,
+  type PromptSettings,
+  type ResolvedPromptFormat,
+} from './prompt-format.js';
 export { OnnxDecoder, newMeter, type CallMeter, type RowResult, type GenerateSettings } from './decoder.js';
 export { readModelDirectory, MODEL_FILE_CANDIDATES, type ModelDirectory, type TextTokenizer } from './model-dir.js';
 export { analyzeSignature, loadOrt, type ModelSignature } from './session.js';

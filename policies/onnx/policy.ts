@@ -24,7 +24,7 @@ import { OnnxDecoder, newMeter, type CallMeter, type GenerateSettings, type RowR
 import { PrefixKvCache, type KvCacheStats } from './kv-cache.js';
 import { buildProcessors } from './logits-processors.js';
 import { readModelDirectory, type ModelDirectory } from './model-dir.js';
-import { DEFAULT_PROMPT_TEMPLATE, renderTrajectory, resolvePromptFormat, type PromptSettings } from './prompt-format.js';
+import { DEFAULT_PROMPT_TEMPLATE, PROMPT_FORMATS, createPromptRenderer, type PromptRenderer } from './prompt-format.js';
 import { analyzeSignature, createSession, loadOrt, sessionOptionsShape, type OrtSession } from './session.js';
 
 /** Default final-answer marker: a `\boxed{`, "The answer is" or a GSM8K-style `####` (same as the openai policy). */
@@ -32,18 +32,22 @@ export { DEFAULT_FINAL_PATTERN };
 
 /** Prompt options shared by the policy and the reward models. */
 export const promptOptionsShape = {
-  /** `raw` (template + steps), `chatml` (<|im_start|> turns, e.g. Qwen), `auto` (chatml when the tokenizer's chat_template is ChatML). */
-  promptFormat: oneOf(['raw', 'chatml', 'auto']).default('raw'),
+  /** `template` (the model's chat template, rendered with @huggingface/jinja), `raw` (promptTemplate + steps), `chatml` (hand-written <|im_start|> turns), `auto` (template when the model ships one, else raw). */
+  promptFormat: oneOf(PROMPT_FORMATS).default('raw'),
   /** Raw format: text before the steps; `{prompt}` is the problem, `{delimiter}` the step delimiter. */
   promptTemplate: z.string().default(DEFAULT_PROMPT_TEMPLATE),
-  /** ChatML: system message (null: none). */
+  /** Template and ChatML formats: system message (null: none; a template may add its own default). */
   systemPrompt: z.string().nullable().default(null),
-  /** ChatML: text opening the assistant turn (e.g. "<think>\n\n</think>\n\n" for Qwen3 without thinking). */
+  /** Template and ChatML formats: text after the generation prompt, before the first step. */
   assistantPrefix: z.string().default(''),
+  /** Template format: Jinja source used instead of the model's chat_template. */
+  chatTemplate: z.string().min(1, { error: 'must be a Jinja chat template (a non-empty string)' }).optional(),
+  /** Template format: extra template variables, e.g. { "enable_thinking": false } (Qwen3) or { "date_string": "26 Jul 2024" } (Llama 3.x). */
+  templateVariables: z.record(z.string(), z.json()).default({}),
   /** Text after every step; keep equal to the run's step delimiter. */
   stepDelimiter: z.string().min(1, { error: 'must be a non-empty string' }).default('\n\n'),
-  /** Apply the tokenizer's post-processor (e.g. a BOS token) to the prompt. */
-  addSpecialTokens: z.boolean().default(true),
+  /** Apply the tokenizer's post-processor (e.g. a BOS token) to the prompt; default true, false for the template format (templates write their own BOS, as transformers' apply_chat_template does). */
+  addSpecialTokens: z.boolean().optional(),
 };
 
 export const onnxPolicyOptions = z.strictObject({
@@ -102,8 +106,7 @@ export async function openModel(options: z.output<z.ZodObject<typeof sessionOpti
 
 export class OnnxPolicy implements Policy {
   readonly name: string;
-  private readonly prompt: PromptSettings;
-  private readonly format: 'raw' | 'chatml';
+  private readonly addSpecialTokens: boolean;
   private readonly settings: GenerateSettings;
   private readonly greedySettings: GenerateSettings;
   private readonly totals = { calls: 0, runs: 0, modelMs: 0, prefillMs: 0, prefillTokens: 0, cachedTokens: 0, generatedTokens: 0 };
@@ -114,10 +117,10 @@ export class OnnxPolicy implements Policy {
     readonly model: ModelDirectory,
     private readonly session: OrtSession,
     readonly decoder: OnnxDecoder,
+    readonly prompt: PromptRenderer,
   ) {
     this.name = `onnx(${model.dir.split(/[\\/]/).pop() ?? model.dir})`;
-    this.prompt = options;
-    this.format = resolvePromptFormat(options.promptFormat, model.tokenizerConfig);
+    this.addSpecialTokens = options.addSpecialTokens ?? prompt.format !== 'template';
     const stops = options.stop ?? [options.stepDelimiter];
     const finalPattern = new RegExp(options.finalPattern);
     const base = { maxTokens: options.maxTokens, stops, finalPattern, cacheRows: options.kvReuse && options.cacheCandidates };
@@ -127,8 +130,7 @@ export class OnnxPolicy implements Policy {
 
   /** Token ids of the text a step after `at` continues (prompt + steps, each followed by the delimiter). */
   encodeTrajectory(at: Trajectory): number[] {
-    const text = renderTrajectory(at.problem.prompt, at.steps, this.prompt, this.format);
-    return this.model.tokenizer.encode(text, this.options.addSpecialTokens);
+    return this.model.tokenizer.encode(this.prompt.trajectory(at.problem.prompt, at.steps), this.addSpecialTokens);
   }
 
   /**
@@ -218,8 +220,9 @@ export async function createOnnxPolicy(options: OnnxPolicyOptions, env: PluginEn
     const eos = new Set(model.config.eosTokenIds);
     const padId = model.config.padTokenId ?? model.config.eosTokenIds[0] ?? 0;
     const cache = options.kvReuse && sig.cacheLayers > 0 ? new PrefixKvCache(options.kvCacheMb * 1024 * 1024) : null;
+    const prompt = await createPromptRenderer(options, model.tokenizerConfig, model.dir);
     const decoder = new OnnxDecoder({ ort, session, sig, tokenizer: model.tokenizer, eosIds: eos, padId, maxContext, maxPositions }, cache);
-    return new OnnxPolicy(options, model, session, decoder);
+    return new OnnxPolicy(options, model, session, decoder, prompt);
   } catch (err) {
     await session.release();
     throw err;

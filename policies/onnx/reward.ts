@@ -20,7 +20,7 @@ import {
 import { newMeter, type CallMeter } from './decoder.js';
 import type { ModelDirectory } from './model-dir.js';
 import { openModel, promptOptionsShape } from './policy.js';
-import { renderPrefix, resolvePromptFormat, type PromptSettings } from './prompt-format.js';
+import { createPromptRenderer, type PromptRenderer } from './prompt-format.js';
 import { analyzeSignature, disposeAll, floatData, intTensor, sessionOptionsShape, type ModelSignature, type Ort, type OrtSession, type OrtTensor } from './session.js';
 
 const rewardCommonShape = {
@@ -96,8 +96,8 @@ type CommonOptions = z.output<z.ZodObject<typeof rewardCommonShape>>;
 abstract class OnnxRewardBase implements RewardModel {
   abstract readonly name: string;
   abstract readonly granularity: 'step' | 'outcome';
-  protected readonly format: 'raw' | 'chatml';
   protected readonly maxInputTokens: number;
+  protected readonly addSpecialTokens: boolean;
   protected readonly totals: OnnxRewardStats = { calls: 0, trajectories: 0, runs: 0, modelMs: 0, tooLong: 0 };
   private readonly padId: number;
 
@@ -107,14 +107,15 @@ abstract class OnnxRewardBase implements RewardModel {
     private readonly ort: Ort,
     private readonly session: OrtSession,
     protected readonly sig: ModelSignature,
+    protected readonly prompt: PromptRenderer,
   ) {
-    this.format = resolvePromptFormat(common.promptFormat, model.tokenizerConfig);
+    this.addSpecialTokens = common.addSpecialTokens ?? prompt.format !== 'template';
     this.maxInputTokens = common.maxInputTokens ?? model.config.maxPositions ?? 4096;
     this.padId = model.config.padTokenId ?? model.config.eosTokenIds[0] ?? 0;
   }
 
   protected prefixText(t: Trajectory): string {
-    return renderPrefix(t.problem.prompt, this.common as PromptSettings, this.format);
+    return this.prompt.prefix(t.problem.prompt);
   }
 
   /** Applies the length cap to encoded ids; `locate` finds the read positions in the (possibly cut) ids. */
@@ -260,8 +261,8 @@ export class OnnxPrm extends OnnxRewardBase {
   private readonly goodId: number;
   private readonly badId: number;
 
-  constructor(readonly options: OnnxPrmOptions, model: ModelDirectory, ort: Ort, session: OrtSession, sig: ModelSignature) {
-    super(options, model, ort, session, sig);
+  constructor(readonly options: OnnxPrmOptions, model: ModelDirectory, ort: Ort, session: OrtSession, sig: ModelSignature, prompt: PromptRenderer) {
+    super(options, model, ort, session, sig, prompt);
     const stepTag = options.head === 'step-tag';
     this.tagText = options.tagToken ?? (stepTag ? 'ки' : '<extra_0>');
     this.tagId = resolveToken(model, this.tagText, 'tagToken');
@@ -281,7 +282,7 @@ export class OnnxPrm extends OnnxRewardBase {
 
   protected encode(t: Trajectory): Encoded {
     if (t.steps.length === 0) return { ids: [], positions: [], fixedScore: this.options.emptyValue };
-    const ids = this.model.tokenizer.encode(this.renderText(t), this.options.addSpecialTokens);
+    const ids = this.model.tokenizer.encode(this.renderText(t), this.addSpecialTokens);
     // Tags are found in the encoded text (as Math-Shepherd and Qwen2.5-Math-PRM do); steps that hold the
     // tag text themselves would add positions, so only the last steps.length tags are read.
     return this.capped(ids, (cut) => {
@@ -324,8 +325,8 @@ export class OnnxOrm extends OnnxRewardBase {
   readonly name: string;
   readonly granularity = 'outcome' as const;
 
-  constructor(readonly options: OnnxOrmOptions, model: ModelDirectory, ort: Ort, session: OrtSession, sig: ModelSignature) {
-    super(options, model, ort, session, sig);
+  constructor(readonly options: OnnxOrmOptions, model: ModelDirectory, ort: Ort, session: OrtSession, sig: ModelSignature, prompt: PromptRenderer) {
+    super(options, model, ort, session, sig, prompt);
     this.name = `onnx-orm(${model.dir.split(/[\\/]/).pop() ?? model.dir})`;
   }
 
@@ -335,7 +336,7 @@ export class OnnxOrm extends OnnxRewardBase {
   }
 
   protected encode(t: Trajectory): Encoded {
-    const ids = this.model.tokenizer.encode(this.renderText(t), this.options.addSpecialTokens);
+    const ids = this.model.tokenizer.encode(this.renderText(t), this.addSpecialTokens);
     if (ids.length === 0) return { ids: [], positions: [], fixedScore: 0.5 };
     return this.capped(ids, (cut) => [cut.length - 1]);
   }
@@ -354,7 +355,8 @@ async function openReward(options: CommonOptions, env: PluginEnv) {
   const { model, session, ort } = await openModel(options, env);
   try {
     const sig = analyzeSignature(session, model.modelPath, model.config, options.outputName);
-    return { model, session, ort, sig };
+    const prompt = await createPromptRenderer(options, model.tokenizerConfig, model.dir);
+    return { model, session, ort, sig, prompt };
   } catch (err) {
     await session.release();
     throw err;
@@ -362,9 +364,9 @@ async function openReward(options: CommonOptions, env: PluginEnv) {
 }
 
 export async function createOnnxPrm(options: OnnxPrmOptions, env: PluginEnv): Promise<OnnxPrm> {
-  const { model, session, ort, sig } = await openReward(options, env);
+  const { model, session, ort, sig, prompt } = await openReward(options, env);
   try {
-    return new OnnxPrm(options, model, ort, session, sig);
+    return new OnnxPrm(options, model, ort, session, sig, prompt);
   } catch (err) {
     await session.release();
     throw err;
@@ -372,8 +374,8 @@ export async function createOnnxPrm(options: OnnxPrmOptions, env: PluginEnv): Pr
 }
 
 export async function createOnnxOrm(options: OnnxOrmOptions, env: PluginEnv): Promise<OnnxOrm> {
-  const { model, session, ort, sig } = await openReward(options, env);
-  return new OnnxOrm(options, model, ort, session, sig);
+  const { model, session, ort, sig, prompt } = await openReward(options, env);
+  return new OnnxOrm(options, model, ort, session, sig, prompt);
 }
 
 export const onnxPrm = defineRewardModel({

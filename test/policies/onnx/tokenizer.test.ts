@@ -47,8 +47,8 @@ describe('Qwen3 tokenizer', () => {
     expect(tok.encode('\n\n', false)).toHaveLength(1);
   });
 
-  it('renders the ChatML prompt of its chat template (auto) and round-trips it', () => {
-    expect(resolvePromptFormat('auto', tokConfig)).toBe('chatml');
+  it('renders the hand-written ChatML prompt as its chat template does, and round-trips it', () => {
+    expect(resolvePromptFormat('auto', tokConfig)).toBe('template');
     expect(resolvePromptFormat('auto', {})).toBe('raw');
     const settings: PromptSettings = {
       promptFormat: 'auto',
