@@ -57,7 +57,7 @@ export function embeddedModelDir(name: string): string {
 
 const modelName = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'must be the name of a directory under models/ (e.g. "arith-policy")' });
 
-export const embeddedPolicyOptions = onnxPolicyOptions.omit({ modelDir: true, modelFile: true }).extend({
+export const embeddedPolicyOptions = onnxPolicyOptions.omit({ modelDir: true, modelFile: true, dtype: true }).extend({
   /** Which embedded model (a directory under models/). */
   model: modelName.default(EMBEDDED_POLICY),
   promptFormat: oneOf(PROMPT_FORMATS).default(EMBEDDED_POLICY_DEFAULTS.promptFormat),
@@ -75,7 +75,7 @@ export const embeddedPolicy = definePolicy({
   create: ({ model, ...rest }, env) => createOnnxPolicy(onnxPolicyOptions.parse({ ...rest, modelDir: embeddedModelDir(model) }), env),
 });
 
-export const embeddedPrmOptions = onnxPrmOptions.omit({ modelDir: true, modelFile: true }).extend({
+export const embeddedPrmOptions = onnxPrmOptions.omit({ modelDir: true, modelFile: true, dtype: true }).extend({
   model: modelName.default(EMBEDDED_PRM),
   head: oneOf(['step-tag', 'classifier']).default(EMBEDDED_PRM_DEFAULTS.head),
   tagToken: z.string().min(1).default(EMBEDDED_PRM_DEFAULTS.tagToken),

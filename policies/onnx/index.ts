@@ -35,7 +35,7 @@ export {
   type ResolvedPromptFormat,
 } from './prompt-format.js';
 export { OnnxDecoder, newMeter, type CallMeter, type RowResult, type GenerateSettings } from './decoder.js';
-export { readModelDirectory, MODEL_FILE_CANDIDATES, type ModelDirectory, type TextTokenizer } from './model-dir.js';
+export { readModelDirectory, resolveModelFile, modelFileCandidates, MODEL_FILE_CANDIDATES, MODEL_DTYPES, type ModelDtype, type ModelDirectory, type TextTokenizer } from './model-dir.js';
 export { analyzeSignature, loadOrt, type ModelSignature } from './session.js';
 export {
   embeddedPolicy,

@@ -10,6 +10,16 @@ import { McgError } from '../../src/core/index.js';
 /** ONNX files looked for, in order, when `modelFile` is not given (relative to the model directory). */
 export const MODEL_FILE_CANDIDATES = ['onnx/model.onnx', 'onnx/decoder_model_merged.onnx', 'model.onnx', 'decoder_model_merged.onnx'] as const;
 
+/** Export forms by the names transformers.js uses, and the suffix of their files (`onnx/model_q4.onnx`). */
+export const MODEL_DTYPES = { fp32: '', fp16: '_fp16', q8: '_quantized', int8: '_int8', uint8: '_uint8', q4: '_q4', q4f16: '_q4f16', bnb4: '_bnb4' } as const;
+export type ModelDtype = keyof typeof MODEL_DTYPES;
+
+/** The files looked for, in order, for one export form. */
+export function modelFileCandidates(dtype: ModelDtype): string[] {
+  const suffix = MODEL_DTYPES[dtype];
+  return MODEL_FILE_CANDIDATES.map((c) => c.replace(/\.onnx$/, `${suffix}.onnx`));
+}
+
 /** What the backend reads from config.json (Hugging Face field names; GPT-2 aliases accepted). */
 export interface ModelConfig {
   numLayers: number | undefined;
@@ -103,18 +113,24 @@ export function parseModelConfig(raw: Record<string, unknown>, file: string, gen
   };
 }
 
-/** Resolves the ONNX file: `modelFile` (relative to the directory) or the first of MODEL_FILE_CANDIDATES. */
-export function resolveModelFile(dir: string, modelFile: string | undefined): string {
+/**
+ * Resolves the ONNX file: `modelFile` (relative to the directory), or the first candidate of the export
+ * form `dtype` (fp32 when not given). A missing file names the forms the directory does have.
+ */
+export function resolveModelFile(dir: string, modelFile: string | undefined, dtype: ModelDtype | undefined = undefined): string {
   if (modelFile !== undefined) {
     const p = isAbsolute(modelFile) ? modelFile : join(dir, modelFile);
     if (!existsSync(p)) throw unavailable(`${p} is missing: expected the ONNX model file given in options.modelFile`);
     return p;
   }
-  for (const c of MODEL_FILE_CANDIDATES) {
+  const candidates = modelFileCandidates(dtype ?? 'fp32');
+  for (const c of candidates) {
     const p = join(dir, c);
     if (existsSync(p)) return p;
   }
-  throw unavailable(`${join(dir, MODEL_FILE_CANDIDATES[0])} is missing: expected an ONNX model at one of ${MODEL_FILE_CANDIDATES.join(', ')} under ${dir} (or set options.modelFile)`);
+  const others = (Object.keys(MODEL_DTYPES) as ModelDtype[]).filter((d) => d !== (dtype ?? 'fp32') && modelFileCandidates(d).some((c) => existsSync(join(dir, c))));
+  const hint = others.length > 0 ? `; this directory has the ${others.map((d) => `"${d}"`).join(', ')} form${others.length > 1 ? 's' : ''}: set options.dtype` : ' (or set options.modelFile)';
+  throw unavailable(`${join(dir, candidates[0])} is missing: expected an ONNX model at one of ${candidates.join(', ')} under ${dir}${hint}`);
 }
 
 /** Loads tokenizer.json (+ tokenizer_config.json) with @huggingface/tokenizers. */
@@ -148,7 +164,7 @@ export async function loadTokenizer(dir: string, tokenizerConfig: Record<string,
  * Reads a model directory. Required: the directory, config.json, tokenizer.json and the ONNX file;
  * tokenizer_config.json and generation_config.json are read when present (and must then be valid).
  */
-export async function readModelDirectory(modelDir: string, baseDir: string, modelFile: string | undefined): Promise<ModelDirectory> {
+export async function readModelDirectory(modelDir: string, baseDir: string, modelFile: string | undefined, dtype?: ModelDtype): Promise<ModelDirectory> {
   const dir = resolve(baseDir, modelDir);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw unavailable(`${dir} is not a directory: expected a model directory (config.json, tokenizer.json, onnx/model.onnx) as exported by Optimum or transformers.js`);
@@ -160,7 +176,7 @@ export async function readModelDirectory(modelDir: string, baseDir: string, mode
   const tokConfigFile = join(dir, 'tokenizer_config.json');
   const tokenizerConfig = readJsonObject(tokConfigFile, 'the tokenizer configuration (tokenizer_config.json)', false) ?? {};
   const config = parseModelConfig(raw, configFile, generation, genFile);
-  const modelPath = resolveModelFile(dir, modelFile);
+  const modelPath = resolveModelFile(dir, modelFile, dtype);
   const tokenizer = await loadTokenizer(dir, tokenizerConfig);
   return { dir, modelPath, config, tokenizerConfig, generationConfig: generation, tokenizer };
 }

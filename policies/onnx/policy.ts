@@ -98,7 +98,7 @@ export interface OnnxPolicyStats {
 
 /** Loads session + tokenizer for a model directory (shared by the policy and the reward models). */
 export async function openModel(options: z.output<z.ZodObject<typeof sessionOptionsShape>>, env: PluginEnv): Promise<{ model: ModelDirectory; session: OrtSession; ort: Awaited<ReturnType<typeof loadOrt>> }> {
-  const model = await readModelDirectory(options.modelDir, env.baseDir, options.modelFile);
+  const model = await readModelDirectory(options.modelDir, env.baseDir, options.modelFile, options.dtype);
   const ort = await loadOrt();
   const session = await createSession(ort, model.modelPath, options);
   return { model, session, ort };

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type * as OrtModule from 'onnxruntime-node';
 import { McgError, intIn, oneOf } from '../../src/core/index.js';
-import type { ModelConfig } from './model-dir.js';
+import { MODEL_DTYPES, type ModelConfig, type ModelDtype } from './model-dir.js';
 
 export type Ort = typeof OrtModule;
 export type OrtTensor = OrtModule.Tensor;
@@ -36,6 +36,8 @@ export const sessionOptionsShape = {
   modelDir: z.string({ error: 'must be a model directory path (a string)' }).min(1, { error: 'must be a model directory path (a string)' }),
   /** ONNX file relative to `modelDir`; default: onnx/model.onnx, onnx/decoder_model_merged.onnx, model.onnx, decoder_model_merged.onnx. */
   modelFile: z.string().min(1).optional(),
+  /** Export form, by transformers.js's names: picks onnx/model{_fp16,_quantized,_int8,_uint8,_q4,_q4f16,_bnb4}.onnx (default fp32). */
+  dtype: oneOf(Object.keys(MODEL_DTYPES) as [ModelDtype, ...ModelDtype[]]).optional(),
   /** onnxruntime execution providers in order of preference, e.g. ["cuda", "cpu"] (CUDA needs onnxruntime-node's GPU build). */
   executionProviders: z.array(executionProvider).min(1).default(['cpu']),
   /** Threads inside one operator; 0 = onnxruntime's default (the physical cores). */
@@ -48,6 +50,7 @@ export const sessionOptionsShape = {
 
 export type SessionOptions = {
   modelFile?: string | undefined;
+  dtype?: ModelDtype | undefined;
   executionProviders: (string | { name: string })[];
   intraOpNumThreads: number;
   interOpNumThreads: number;
