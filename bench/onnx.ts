@@ -105,8 +105,44 @@ async function searchReuse(): Promise<void> {
   console.log('Reuse does not change the samples: both rows of a pair grow the same trees.');
 }
 
+/**
+ * One expansion (W siblings after a P-token prefix) with reuse off and on. With reuse the prefix state
+ * is cached as it is in a tree search when its parent was expanded; without it the prefix is run again.
+ */
+async function expansionGrid(): Promise<void> {
+  console.log('\nOne expansion after a P-token prefix: W siblings, steps up to 24 tokens (random 4x256, 3 expansions each)');
+  console.log(`${pad('prefix', 6)} ${pad('W', 3)} ${pad('reuse', 5)} ${pad('model ms/exp', 12)} ${pad('prefill ms', 10)} ${pad('decode ms', 9)} ${pad('outside run', 11)} ${pad('ratio', 6)}`);
+  for (const P of [128, 512, 1024]) {
+    const prompt = FEW_SHOT.repeat(Math.ceil(P / FEW_SHOT.length)).slice(0, P - 2);
+    for (const W of [4, 8]) {
+      let off = Number.NaN;
+      for (const reuse of [false, true]) {
+        const p = await policy(models[1].dir, { maxTokens: 24, temperature: 1, finalPattern: '(?!)', kvReuse: reuse, cacheCandidates: false });
+        const at = { problem: { id: 'grid', prompt, domain: 'math' as const, reference: { answer: '0' } }, steps: [] };
+        await p.propose(at, 1, ctx('warm')); // with reuse, this caches the prefix state
+        const before = p.stats();
+        let wall = 0;
+        for (let i = 0; i < 3; i++) {
+          const t0 = performance.now();
+          await p.propose(at, W, ctx(`grid:${P}:${W}:${i}`));
+          wall += performance.now() - t0;
+        }
+        const s = p.stats();
+        const model = (s.modelMs - before.modelMs) / 3;
+        const prefill = (s.prefillMs - before.prefillMs) / 3;
+        const outside = 1 - model / (wall / 3);
+        if (!reuse) off = model;
+        console.log(`${pad(P, 6)} ${pad(W, 3)} ${pad(reuse ? 'on' : 'off', 5)} ${pad(model.toFixed(1), 12)} ${pad(prefill.toFixed(1), 10)} ${pad((model - prefill).toFixed(1), 9)} ${pad(`${(outside * 100).toFixed(1)} %`, 11)} ${pad(reuse ? `${(off / model).toFixed(2)}x` : '', 6)}`);
+        await p.close();
+      }
+    }
+  }
+  console.log('ratio = model ms per expansion without reuse / with reuse; outside run = share of the expansion\'s wall time outside session.run.');
+}
+
 try {
   await throughput();
+  await expansionGrid();
   await searchReuse();
 } finally {
   rmSync(root, { recursive: true, force: true });
