@@ -138,6 +138,26 @@ export class OnnxDecoder {
     return feeds;
   }
 
+  /**
+   * Keeps only the batch rows `keep` (in that order) of past tensors [B, heads, length, headDim]: one copy
+   * when rows finish, so later decode steps run only the rows still generating. Disposes the old tensors.
+   */
+  private compactPast(past: Record<string, OrtTensor>, keep: readonly number[]): Record<string, OrtTensor> {
+    const { ort } = this.parts;
+    const out: Record<string, OrtTensor> = {};
+    for (const [name, t] of Object.entries(past)) {
+      const [, heads, length, headDim] = t.dims;
+      const per = heads * length * headDim;
+      const src = t.data as Float32Array | Uint16Array;
+      const data = src instanceof Float32Array ? new Float32Array(per * keep.length) : new Uint16Array(per * keep.length);
+      keep.forEach((b, i) => data.set(src.subarray(b * per, (b + 1) * per), i * per));
+      const dims = [keep.length, heads, length, headDim];
+      out[name] = data instanceof Float32Array ? new ort.Tensor('float32', data, dims) : new ort.Tensor(t.type as 'float16', data, dims);
+      t.dispose();
+    }
+    return out;
+  }
+
   /** The state of row `row` of the present outputs (copied: [heads, length, headDim] per layer). */
   private rowState(presents: Record<string, OrtTensor>, row: number): KvState {
     const { sig } = this.parts;
@@ -241,6 +261,9 @@ export class OnnxDecoder {
     };
     const rows = rngs.map(() => ({ ids: [] as number[], probs: [] as number[], logprob: 0, text: '', checked: 0, done: false, dropped: false, ending: 'length' as StepEnding }));
     let past: Record<string, OrtTensor> = this.hasCache ? this.pastFrom(start.kv!, W) : {};
+    // Batch position of each row still in the batch (-1 once dropped); rows that finish leave the batch.
+    const slot = rows.map((_, r) => r);
+    let batch = W;
     let logits: Float32Array = start.lastLogits;
     let stride = 0; // floats between rows' last-position logits (0 at k = 1: every row reads the prefill logits)
     let offset0 = 0;
@@ -251,7 +274,7 @@ export class OnnxDecoder {
         for (let r = 0; r < W; r++) {
           const row = rows[r];
           if (row.done) continue;
-          const off = offset0 + r * stride;
+          const off = offset0 + slot[r] * stride;
           const rowLogits = logits.subarray(off, off + V);
           let weights: Map<number, number> | undefined;
           if (exclude !== null) {
@@ -292,7 +315,7 @@ export class OnnxDecoder {
             exclude?.add(row.ids, row.probs);
             // The row's state covers prefix + its tokens before the last one; its child re-encodes to that.
             if (settings.cacheRows && this.hasCache && this.cache !== null && k > 1) {
-              this.cache.insert([...prefix, ...row.ids.slice(0, -1)], this.rowState(past, r), Float32Array.from(rowLogits));
+              this.cache.insert([...prefix, ...row.ids.slice(0, -1)], this.rowState(past, slot[r]), Float32Array.from(rowLogits));
             }
           } else {
             active += 1;
@@ -300,19 +323,29 @@ export class OnnxDecoder {
         }
         if (active === 0) break;
         throwIfAborted(signal);
+        // Compacting copies every state, so it waits until a quarter of the batch has finished.
+        const live = rows.map((_, r) => r).filter((r) => !rows[r].done);
+        if (live.length <= batch * 0.75) {
+          if (this.hasCache) past = this.compactPast(past, live.map((r) => slot[r]));
+          for (let r = 0; r < W; r++) slot[r] = -1;
+          live.forEach((r, i) => (slot[r] = i));
+          batch = live.length;
+        }
+        const inBatch = rows.map((_, r) => r).filter((r) => slot[r] >= 0);
         let feeds: Record<string, OrtTensor>;
         if (this.hasCache) {
-          const last = rows.map((row) => (row.ids.length > 0 ? row.ids[row.ids.length - 1] : padId));
-          feeds = { ...this.inputFeeds(last, W, 1, n + k - 1), ...past };
+          // Rows still in the batch but finished feed their last token; their outputs are ignored.
+          const last = inBatch.map((r) => rows[r].ids[rows[r].ids.length - 1] ?? padId);
+          feeds = { ...this.inputFeeds(last, batch, 1, n + k - 1), ...past };
         } else {
           const seq = n + k;
-          const ids = new Array<number>(W * seq).fill(padId);
-          for (let r = 0; r < W; r++) {
-            for (let i = 0; i < n; i++) ids[r * seq + i] = prefix[i];
+          const ids = new Array<number>(batch * seq).fill(padId);
+          inBatch.forEach((r, b) => {
+            for (let i = 0; i < n; i++) ids[b * seq + i] = prefix[i];
             const gen = rows[r].ids;
-            for (let i = 0; i < gen.length; i++) ids[r * seq + n + i] = gen[i];
-          }
-          feeds = this.inputFeeds(ids, W, seq, 0);
+            for (let i = 0; i < gen.length; i++) ids[b * seq + n + i] = gen[i];
+          });
+          feeds = this.inputFeeds(ids, batch, seq, 0);
         }
         let out: Record<string, OrtTensor>;
         try {
