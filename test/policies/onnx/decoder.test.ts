@@ -116,6 +116,18 @@ describe('sampling', () => {
     expect(new Set(batched.map((c) => c.text)).size).toBeGreaterThan(1);
   });
 
+  it('rows leave the batch as they finish, with the cache: 8 siblings still equal one-by-one sampling', async () => {
+    const p = await policy({ modelDir: dirs.decoder, maxTokens: 30, kvReuse: true, cacheCandidates: false });
+    const batched = await p.sampleSteps(at, rowRngs(5, 8), ctxOf(0));
+    // Rows of different lengths: the batch shrank (a quarter finished) before the longest row ended.
+    const lengths = batched.map((c) => c.tokens).sort((a, b) => a - b);
+    expect(lengths[1]).toBeLessThan(lengths[7]);
+    const single = [];
+    for (const rng of rowRngs(5, 8)) single.push(...(await p.sampleSteps(at, [rng], ctxOf(0))));
+    expect(single.map((c) => [c.text, c.ending, c.tokens])).toEqual(batched.map((c) => [c.text, c.ending, c.tokens]));
+    single.forEach((c, i) => expect(Math.abs(c.logprob - batched[i].logprob)).toBeLessThan(1e-4));
+  });
+
   it('same seed, same candidates; usage counts prompt and generated tokens, one call and model time', async () => {
     const p = await policy({ modelDir: dirs.decoder, maxTokens: 20 });
     const ctx = ctxOf(11);
