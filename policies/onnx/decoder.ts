@@ -261,9 +261,9 @@ export class OnnxDecoder {
     };
     const rows = rngs.map(() => ({ ids: [] as number[], probs: [] as number[], logprob: 0, text: '', checked: 0, done: false, dropped: false, ending: 'length' as StepEnding }));
     let past: Record<string, OrtTensor> = this.hasCache ? this.pastFrom(start.kv!, W) : {};
-    // Batch position of each row still in the batch (-1 once dropped); rows that finish leave the batch.
+    // Rows in the batch, in batch order, and each row's position in it (-1 once it has left).
+    let inBatch = rows.map((_, r) => r);
     const slot = rows.map((_, r) => r);
-    let batch = W;
     let logits: Float32Array = start.lastLogits;
     let stride = 0; // floats between rows' last-position logits (0 at k = 1: every row reads the prefill logits)
     let offset0 = 0;
@@ -324,14 +324,14 @@ export class OnnxDecoder {
         if (active === 0) break;
         throwIfAborted(signal);
         // Compacting copies every state, so it waits until a quarter of the batch has finished.
-        const live = rows.map((_, r) => r).filter((r) => !rows[r].done);
-        if (live.length <= batch * 0.75) {
+        if (active <= inBatch.length * 0.75) {
+          const live = inBatch.filter((r) => !rows[r].done);
           if (this.hasCache) past = this.compactPast(past, live.map((r) => slot[r]));
-          for (let r = 0; r < W; r++) slot[r] = -1;
+          slot.fill(-1);
           live.forEach((r, i) => (slot[r] = i));
-          batch = live.length;
+          inBatch = live;
         }
-        const inBatch = rows.map((_, r) => r).filter((r) => slot[r] >= 0);
+        const batch = inBatch.length;
         let feeds: Record<string, OrtTensor>;
         if (this.hasCache) {
           // Rows still in the batch but finished feed their last token; their outputs are ignored.

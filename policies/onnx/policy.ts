@@ -106,7 +106,6 @@ export async function openModel(options: z.output<z.ZodObject<typeof sessionOpti
 
 export class OnnxPolicy implements Policy {
   readonly name: string;
-  private readonly addSpecialTokens: boolean;
   private readonly settings: GenerateSettings;
   private readonly greedySettings: GenerateSettings;
   private readonly totals = { calls: 0, runs: 0, modelMs: 0, prefillMs: 0, prefillTokens: 0, cachedTokens: 0, generatedTokens: 0 };
@@ -120,7 +119,6 @@ export class OnnxPolicy implements Policy {
     readonly prompt: PromptRenderer,
   ) {
     this.name = `onnx(${model.dir.split(/[\\/]/).pop() ?? model.dir})`;
-    this.addSpecialTokens = options.addSpecialTokens ?? prompt.format !== 'template';
     const stops = options.stop ?? [options.stepDelimiter];
     const finalPattern = new RegExp(options.finalPattern);
     const base = { maxTokens: options.maxTokens, stops, finalPattern, cacheRows: options.kvReuse && options.cacheCandidates };
@@ -130,7 +128,7 @@ export class OnnxPolicy implements Policy {
 
   /** Token ids of the text a step after `at` continues (prompt + steps, each followed by the delimiter). */
   encodeTrajectory(at: Trajectory): number[] {
-    return this.model.tokenizer.encode(this.prompt.trajectory(at.problem.prompt, at.steps), this.addSpecialTokens);
+    return this.model.tokenizer.encode(this.prompt.trajectory(at.problem.prompt, at.steps), this.prompt.addSpecialTokens);
   }
 
   /**

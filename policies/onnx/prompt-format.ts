@@ -28,6 +28,8 @@ export interface PromptSettings {
   chatTemplate?: string | undefined;
   /** Template format: extra variables passed to the template (e.g. `{ "enable_thinking": false }` for Qwen3). */
   templateVariables?: Readonly<Record<string, unknown>> | undefined;
+  /** Apply the tokenizer's post-processor (BOS); default true, false for the template format. */
+  addSpecialTokens?: boolean | undefined;
 }
 
 export const DEFAULT_PROMPT_TEMPLATE = '{prompt}{delimiter}';
@@ -57,6 +59,13 @@ export function findChatTemplate(tokenizerConfig: Record<string, unknown>, model
     if (pick !== undefined) return { text: pick.template, origin: `${origin} (entry "${pick.name}")` };
   }
   return undefined;
+}
+
+/** The configured template (`chatTemplate`) or the model's; read only when the format may use one. */
+function templateSource(settings: PromptSettings, tokenizerConfig: Record<string, unknown>, modelDir: string | undefined): ChatTemplateSource | undefined {
+  if (settings.promptFormat !== 'template' && settings.promptFormat !== 'auto') return undefined;
+  if (settings.chatTemplate !== undefined) return { text: settings.chatTemplate, origin: 'options.chatTemplate' };
+  return findChatTemplate(tokenizerConfig, modelDir);
 }
 
 /** Resolves `auto`: `template` when the model ships a chat template (or one is configured), else `raw`. */
@@ -112,6 +121,8 @@ export function chatMessages(problemPrompt: string, systemPrompt: string | null)
 /** Renders prompts of one format; built once per plugin instance. */
 export interface PromptRenderer {
   readonly format: ResolvedPromptFormat;
+  /** Whether encoding the text applies the tokenizer's post-processor (templates write their own BOS). */
+  readonly addSpecialTokens: boolean;
   /** The text before the first step. */
   prefix(problemPrompt: string): string;
   /** Prefix plus every step, each followed by the step delimiter. */
@@ -161,15 +172,17 @@ async function compileTemplate(text: string): Promise<JinjaTemplate> {
  * `add_generation_prompt: true`, the special tokens and `templateVariables`.
  */
 export async function createPromptRenderer(settings: PromptSettings, tokenizerConfig: Record<string, unknown>, modelDir?: string): Promise<PromptRenderer> {
-  const format = resolvePromptFormat(settings.promptFormat, tokenizerConfig, modelDir, settings.chatTemplate);
+  const source = templateSource(settings, tokenizerConfig, modelDir);
+  const format: ResolvedPromptFormat = settings.promptFormat === 'auto' ? (source === undefined ? 'raw' : 'template') : settings.promptFormat;
+  const addSpecialTokens = settings.addSpecialTokens ?? format !== 'template';
   if (format !== 'template') {
     return {
       format,
+      addSpecialTokens,
       prefix: (p) => renderPrefix(p, settings, format),
       trajectory: (p, steps) => renderTrajectory(p, steps, settings, format),
     };
   }
-  const source: ChatTemplateSource | undefined = settings.chatTemplate !== undefined ? { text: settings.chatTemplate, origin: 'options.chatTemplate' } : findChatTemplate(tokenizerConfig, modelDir);
   if (source === undefined) {
     const where = modelDir === undefined ? 'the tokenizer configuration' : `${join(modelDir, 'tokenizer_config.json')} (and no chat_template.jinja)`;
     throw new McgError('CONFIG_INVALID', `options.promptFormat is "template" but ${where} has no "chat_template": set options.chatTemplate, or use promptFormat "raw" with a promptTemplate`);
@@ -200,5 +213,5 @@ export async function createPromptRenderer(settings: PromptSettings, tokenizerCo
     cache.set(problemPrompt, text);
     return text;
   };
-  return { format, prefix, trajectory: (p, steps) => appendSteps(prefix(p), steps, settings.stepDelimiter) };
+  return { format, addSpecialTokens, prefix, trajectory: (p, steps) => appendSteps(prefix(p), steps, settings.stepDelimiter) };
 }

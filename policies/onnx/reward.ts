@@ -97,7 +97,6 @@ abstract class OnnxRewardBase implements RewardModel {
   abstract readonly name: string;
   abstract readonly granularity: 'step' | 'outcome';
   protected readonly maxInputTokens: number;
-  protected readonly addSpecialTokens: boolean;
   protected readonly totals: OnnxRewardStats = { calls: 0, trajectories: 0, runs: 0, modelMs: 0, tooLong: 0 };
   private readonly padId: number;
 
@@ -109,7 +108,6 @@ abstract class OnnxRewardBase implements RewardModel {
     protected readonly sig: ModelSignature,
     protected readonly prompt: PromptRenderer,
   ) {
-    this.addSpecialTokens = common.addSpecialTokens ?? prompt.format !== 'template';
     this.maxInputTokens = common.maxInputTokens ?? model.config.maxPositions ?? 4096;
     this.padId = model.config.padTokenId ?? model.config.eosTokenIds[0] ?? 0;
   }
@@ -282,7 +280,7 @@ export class OnnxPrm extends OnnxRewardBase {
 
   protected encode(t: Trajectory): Encoded {
     if (t.steps.length === 0) return { ids: [], positions: [], fixedScore: this.options.emptyValue };
-    const ids = this.model.tokenizer.encode(this.renderText(t), this.addSpecialTokens);
+    const ids = this.model.tokenizer.encode(this.renderText(t), this.prompt.addSpecialTokens);
     // Tags are found in the encoded text (as Math-Shepherd and Qwen2.5-Math-PRM do); steps that hold the
     // tag text themselves would add positions, so only the last steps.length tags are read.
     return this.capped(ids, (cut) => {
@@ -336,7 +334,7 @@ export class OnnxOrm extends OnnxRewardBase {
   }
 
   protected encode(t: Trajectory): Encoded {
-    const ids = this.model.tokenizer.encode(this.renderText(t), this.addSpecialTokens);
+    const ids = this.model.tokenizer.encode(this.renderText(t), this.prompt.addSpecialTokens);
     if (ids.length === 0) return { ids: [], positions: [], fixedScore: 0.5 };
     return this.capped(ids, (cut) => [cut.length - 1]);
   }

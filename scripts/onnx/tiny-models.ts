@@ -106,7 +106,7 @@ export function floatToHalf(x: number): number {
   const exp = (bits >>> 23) & 0xff;
   let mant = bits & 0x7fffff;
   if (exp === 0xff) return sign | 0x7c00 | (mant !== 0 ? 0x200 : 0);
-  let e = exp - 127 + 15;
+  const e = exp - 127 + 15;
   if (e >= 0x1f) return sign | 0x7c00;
   if (e <= 0) {
     if (e < -10) return sign;
@@ -121,7 +121,6 @@ export function floatToHalf(x: number): number {
   let half = (e << 10) | (mant >>> 13);
   const rem = mant & 0x1fff;
   if (rem > 0x1000 || (rem === 0x1000 && (half & 1) === 1)) half += 1;
-  e = half >>> 10;
   return sign | half;
 }
 
@@ -166,12 +165,14 @@ export function buildDecoderGraph(spec: DecoderSpec): GraphBuilder {
   const rng = Rng.fromSeed(spec.seed).split('decoder');
   const g = new GraphBuilder();
   /** A weight: the trained one when given (its size checked), else drawn by `draw`. */
-  const w = (name: string, dims: number[], draw: () => Float32Array): string => {
+  /** A weight's values: the trained ones when given (their size checked), else drawn by `draw`. */
+  const values = (name: string, dims: number[], draw: () => Float32Array): Float32Array => {
     const given = spec.weights?.get(name);
     const size = dims.reduce((a, b) => a * b, 1);
     if (given !== undefined && given.length !== size) throw new RangeError(`weight ${name} has ${given.length} values; [${dims.join(', ')}] needs ${size}`);
-    return g.init(name, dims, given ?? draw());
+    return given ?? draw();
   };
+  const w = (name: string, dims: number[], draw: () => Float32Array): string => g.init(name, dims, values(name, dims, draw));
 
   const dtype = spec.dtype ?? 'fp32';
   const KVH = spec.kvHeads ?? H;
@@ -180,16 +181,12 @@ export function buildDecoderGraph(spec: DecoderSpec): GraphBuilder {
   /** A float weight as the graph uses it: float16 storage is cast to float32 where it is read. */
   const fw = (name: string, dims: number[], draw: () => Float32Array): string => {
     if (dtype !== 'fp16') return w(name, dims, draw);
-    const size = dims.reduce((a, b) => a * b, 1);
-    const given = spec.weights?.get(name);
-    if (given !== undefined && given.length !== size) throw new RangeError(`weight ${name} has ${given.length} values; [${dims.join(', ')}] needs ${size}`);
-    return g.op('Cast', [g.init(name, dims, toHalf(given ?? draw()))], { to: ELEM.float });
+    return g.op('Cast', [g.init(name, dims, toHalf(values(name, dims, draw)))], { to: ELEM.float });
   };
   /** x [.., K] times the weight [K, N] in the export form's representation. */
   const matmul = (x: string, name: string, K: number, N: number, draw: () => Float32Array): string => {
     if (dtype === 'fp32' || dtype === 'fp16') return g.op('MatMul', [x, fw(name, [K, N], draw)]);
-    const given = spec.weights?.get(name);
-    const wt = given ?? draw();
+    const wt = values(name, [K, N], draw);
     if (dtype === 'q8') {
       // Per-tensor symmetric int8 weights; activations quantized per call (DynamicQuantizeLinear), as quantize_dynamic does.
       let max = 0;

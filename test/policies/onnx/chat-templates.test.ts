@@ -153,6 +153,9 @@ describe('chat templates as the models ship them', () => {
     const raw = await createPromptRenderer(settings({ promptFormat: 'auto', promptTemplate: 'Q: {prompt}{delimiter}' }), {});
     expect(raw.format).toBe('raw');
     expect(raw.trajectory(Q, ['a'])).toBe(`Q: ${Q}\n\na\n\n`);
+    // Templates write their own BOS, so the tokenizer's post-processor is off for them unless asked for.
+    expect([r.addSpecialTokens, raw.addSpecialTokens]).toEqual([false, true]);
+    expect((await createPromptRenderer(settings({ promptFormat: 'auto', addSpecialTokens: true }), config)).addSpecialTokens).toBe(true);
   });
 });
 
