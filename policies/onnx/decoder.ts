@@ -70,9 +70,24 @@ interface Prefilled {
   lastLogits: Float32Array;
 }
 
+/**
+ * Decode steps between fetches of the present states. A step that fetches them copies the whole cache of
+ * the batch out of onnxruntime; the steps between feed the tokens since the last fetch and fetch logits only.
+ */
+const PRESENT_EVERY = 8;
+
+/** Most bytes of spare past buffers a decoder keeps for reuse. */
+const SPARE_BYTES = 128 * 1024 * 1024;
+
 /** One decoder session with its prefix cache. Safe for concurrent calls (each call owns its tensors). */
 export class OnnxDecoder {
   readonly hasCache: boolean;
+  /**
+   * Buffers that pastFrom filled and that are no longer fed, newest last: the next pastFrom writes into
+   * them instead of allocating (a batch of past tensors is tens of megabytes at long prefixes).
+   */
+  private readonly spare: KvArray[] = [];
+  private readonly pooled = new WeakSet<ArrayBufferLike>();
 
   constructor(
     readonly parts: DecoderParts,
@@ -82,10 +97,11 @@ export class OnnxDecoder {
     this.hasCache = parts.sig.cacheLayers > 0;
   }
 
-  private async run(feeds: Record<string, OrtTensor>, meter: CallMeter): Promise<Record<string, OrtTensor>> {
+  /** One session.run; with `fetches`, only those outputs are copied out (the rest stay inside onnxruntime). */
+  private async run(feeds: Record<string, OrtTensor>, meter: CallMeter, fetches?: readonly string[]): Promise<Record<string, OrtTensor>> {
     const t0 = performance.now();
     try {
-      return (await this.parts.session.run(feeds)) as Record<string, OrtTensor>;
+      return (await (fetches === undefined ? this.parts.session.run(feeds) : this.parts.session.run(feeds, fetches))) as Record<string, OrtTensor>;
     } finally {
       meter.modelMs += performance.now() - t0;
       meter.runs += 1;
@@ -111,7 +127,7 @@ export class OnnxDecoder {
     const out: Record<string, OrtTensor> = {};
     const dims = [batch, kv.heads, kv.length, kv.headDim];
     const repeat = (src: KvArray): OrtTensor => {
-      const data = src instanceof Float32Array ? new Float32Array(src.length * batch) : new Uint16Array(src.length * batch);
+      const data = this.takeBuffer(src.length * batch, src instanceof Float32Array);
       for (let b = 0; b < batch; b++) data.set(src, b * src.length);
       return data instanceof Float32Array ? new ort.Tensor('float32', data, dims) : new ort.Tensor('float16', data, dims);
     };
@@ -120,6 +136,31 @@ export class OnnxDecoder {
       out[`past_key_values.${l}.value`] = repeat(kv.values[l]);
     }
     return out;
+  }
+
+  /** A buffer of `length` elements: a view of the smallest spare buffer that fits, else a new one. */
+  private takeBuffer(length: number, f32: boolean): KvArray {
+    let best = -1;
+    this.spare.forEach((b, i) => {
+      if (b instanceof Float32Array === f32 && b.length >= length && (best < 0 || b.length < this.spare[best].length)) best = i;
+    });
+    if (best >= 0) return this.spare.splice(best, 1)[0].subarray(0, length);
+    const data = f32 ? new Float32Array(length) : new Uint16Array(length);
+    this.pooled.add(data.buffer);
+    return data;
+  }
+
+  /** Returns the buffers of past tensors that pastFrom filled to the spares (others are left to the GC). */
+  private release(past: Record<string, OrtTensor>): void {
+    for (const t of Object.values(past)) {
+      const data = t.data as KvArray;
+      if (this.pooled.has(data.buffer) && !this.spare.some((b) => b.buffer === data.buffer)) {
+        this.spare.push(data instanceof Float32Array ? new Float32Array(data.buffer) : new Uint16Array(data.buffer));
+      }
+      t.dispose();
+    }
+    let bytes = this.spare.reduce((n, b) => n + b.byteLength, 0);
+    while (bytes > SPARE_BYTES) bytes -= this.spare.shift()!.byteLength;
   }
 
   /** Inputs for `batch` rows of `ids` (row-major [batch, seq]) at positions starting from `pastLength`. */
@@ -139,21 +180,21 @@ export class OnnxDecoder {
   }
 
   /**
-   * Keeps only the batch rows `keep` (in that order) of past tensors [B, heads, length, headDim]: one copy
-   * when rows finish, so later decode steps run only the rows still generating. Disposes the old tensors.
+   * Shrinks past tensors [B, heads, length, headDim] to their first `batch` rows after moving row
+   * `from` to row `to` for each move, in place: no new buffers, and only the rows that change slots are
+   * copied. The returned tensors view the same memory.
    */
-  private compactPast(past: Record<string, OrtTensor>, keep: readonly number[]): Record<string, OrtTensor> {
+  private compactPast(past: Record<string, OrtTensor>, moves: readonly (readonly [number, number])[], batch: number): Record<string, OrtTensor> {
     const { ort } = this.parts;
     const out: Record<string, OrtTensor> = {};
     for (const [name, t] of Object.entries(past)) {
       const [, heads, length, headDim] = t.dims;
       const per = heads * length * headDim;
-      const src = t.data as Float32Array | Uint16Array;
-      const data = src instanceof Float32Array ? new Float32Array(per * keep.length) : new Uint16Array(per * keep.length);
-      keep.forEach((b, i) => data.set(src.subarray(b * per, (b + 1) * per), i * per));
-      const dims = [keep.length, heads, length, headDim];
-      out[name] = data instanceof Float32Array ? new ort.Tensor('float32', data, dims) : new ort.Tensor(t.type as 'float16', data, dims);
-      t.dispose();
+      const data = t.data as Float32Array | Uint16Array;
+      for (const [from, to] of moves) data.copyWithin(to * per, from * per, (from + 1) * per);
+      const kept = data.subarray(0, batch * per);
+      const dims = [batch, heads, length, headDim];
+      out[name] = kept instanceof Float32Array ? new ort.Tensor('float32', kept, dims) : new ort.Tensor(t.type as 'float16', kept, dims);
     }
     return out;
   }
@@ -227,7 +268,8 @@ export class OnnxDecoder {
       this.cache?.insert(ids, kv, lastLogits);
       return { kv, lastLogits };
     } finally {
-      disposeAll(feeds);
+      for (const [name, t] of Object.entries(feeds)) if (!(name in past)) t.dispose();
+      this.release(past);
       if (out !== undefined) disposeAll(out);
     }
   }
@@ -261,6 +303,13 @@ export class OnnxDecoder {
     };
     const rows = rngs.map(() => ({ ids: [] as number[], probs: [] as number[], logprob: 0, text: '', checked: 0, done: false, dropped: false, ending: 'length' as StepEnding }));
     let past: Record<string, OrtTensor> = this.hasCache ? this.pastFrom(start.kv!, W) : {};
+    // `past` holds the prefix and each row's first `covered` tokens. Decode steps feed the tokens after
+    // them and fetch only the logits; every PRESENT_EVERY tokens a step also fetches the presents, so the
+    // cache leaves onnxruntime once per PRESENT_EVERY steps instead of at every step.
+    let covered = 0;
+    const kvFloatsPerToken = 2 * sig.cacheLayers * sig.kvHeads * sig.headDim;
+    // Each row's next-token logits after prefix + ids[0, covered) (a view into the fetching step's output).
+    const coveredLogits: (Float32Array | null)[] = rows.map(() => null);
     // Rows in the batch, in batch order, and each row's position in it (-1 once it has left).
     let inBatch = rows.map((_, r) => r);
     const slot = rows.map((_, r) => r);
@@ -313,9 +362,10 @@ export class OnnxDecoder {
           if (finished) {
             row.done = true;
             exclude?.add(row.ids, row.probs);
-            // The row's state covers prefix + its tokens before the last one; its child re-encodes to that.
-            if (settings.cacheRows && this.hasCache && this.cache !== null && k > 1) {
-              this.cache.insert([...prefix, ...row.ids.slice(0, -1)], this.rowState(past, slot[r]), Float32Array.from(rowLogits));
+            // The state in `past` covers prefix + ids[0, covered); a child continuing from the row prefills the rest.
+            const at = coveredLogits[r];
+            if (settings.cacheRows && this.hasCache && this.cache !== null && covered > 0 && at !== null) {
+              this.cache.insert([...prefix, ...row.ids.slice(0, covered)], this.rowState(past, slot[r]), Float32Array.from(at));
             }
           } else {
             active += 1;
@@ -323,20 +373,31 @@ export class OnnxDecoder {
         }
         if (active === 0) break;
         throwIfAborted(signal);
-        // Compacting copies every state, so it waits until a quarter of the batch has finished.
+        // Once a quarter of the batch has finished, live rows from the end of the batch move into the
+        // slots of finished rows and the batch shrinks to the live rows.
         if (active <= inBatch.length * 0.75) {
           const live = inBatch.filter((r) => !rows[r].done);
-          if (this.hasCache) past = this.compactPast(past, live.map((r) => slot[r]));
-          slot.fill(-1);
-          live.forEach((r, i) => (slot[r] = i));
-          inBatch = live;
+          const holes = inBatch.filter((r) => rows[r].done && slot[r] < live.length).map((r) => slot[r]);
+          const movers = live.filter((r) => slot[r] >= live.length);
+          if (this.hasCache) past = this.compactPast(past, movers.map((r, i) => [slot[r], holes[i]] as const), live.length);
+          for (const r of inBatch) if (rows[r].done) slot[r] = -1;
+          movers.forEach((r, i) => (slot[r] = holes[i]));
+          inBatch = live.sort((a, b) => slot[a] - slot[b]);
         }
         const batch = inBatch.length;
         let feeds: Record<string, OrtTensor>;
+        let fetchPresents = true;
         if (this.hasCache) {
-          // Rows still in the batch but finished feed their last token; their outputs are ignored.
-          const last = inBatch.map((r) => rows[r].ids[rows[r].ids.length - 1] ?? padId);
-          feeds = { ...this.inputFeeds(last, batch, 1, n + k - 1), ...past };
+          // Each row feeds its tokens after `covered`; rows still in the batch but finished feed padding
+          // where their tokens ended, and their outputs are ignored.
+          const m = k - covered;
+          const ids = new Array<number>(batch * m);
+          inBatch.forEach((r, b) => {
+            for (let j = 0; j < m; j++) ids[b * m + j] = rows[r].ids[covered + j] ?? padId;
+          });
+          feeds = { ...this.inputFeeds(ids, batch, m, n + covered), ...past };
+          // Waiting also re-feeds tokens and copies their logits: fetch sooner when that outweighs the cache.
+          fetchPresents = m >= PRESENT_EVERY || (m - 1) * V >= (n + covered) * kvFloatsPerToken;
         } else {
           const seq = n + k;
           const ids = new Array<number>(batch * seq).fill(padId);
@@ -349,9 +410,10 @@ export class OnnxDecoder {
         }
         let out: Record<string, OrtTensor>;
         try {
-          out = await this.run(feeds, meter);
+          out = await this.run(feeds, meter, fetchPresents ? undefined : [sig.logitsName]);
         } finally {
-          disposeAll(feeds);
+          // The past tensors are fed again until presents are fetched.
+          for (const [name, t] of Object.entries(feeds)) if (!(name in past)) t.dispose();
         }
         const logitsT = out[sig.logitsName];
         const seqOut = logitsT.dims[1];
@@ -359,11 +421,18 @@ export class OnnxDecoder {
         stride = seqOut * V;
         offset0 = (seqOut - 1) * V;
         logitsT.dispose();
-        past = {};
-        for (const [name, t] of Object.entries(out)) if (name !== sig.logitsName) past[name.replace(/^present\./, 'past_key_values.')] = t;
+        if (fetchPresents && this.hasCache) {
+          this.release(past);
+          past = {};
+          for (const [name, t] of Object.entries(out)) if (name !== sig.logitsName) past[name.replace(/^present\./, 'past_key_values.')] = t;
+          covered = k;
+          inBatch.forEach((r, b) => (coveredLogits[r] = logits.subarray(offset0 + b * stride, offset0 + b * stride + V)));
+        } else {
+          for (const [name, t] of Object.entries(out)) if (name !== sig.logitsName) t.dispose();
+        }
       }
     } finally {
-      disposeAll(past);
+      this.release(past);
     }
     return rows.map((row) => ({ ids: row.ids, probs: row.probs, text: row.text, logprob: row.logprob, ending: row.ending, dropped: row.dropped }));
   }

@@ -81,6 +81,33 @@ describe('KV cache', () => {
     }
   });
 
+  it('a finished row leaves its state up to its last fetch of presents; a child continues from it with the logits of a full recompute', async () => {
+    const cached = await policy({ modelDir: dirs.decoder, maxTokens: 30 });
+    const fresh = await policy({ modelDir: dirs.decoder, kvReuse: false });
+    const signal = new AbortController().signal;
+    const n = cached.encodeTrajectory({ problem, steps: [] }).length;
+    const root = await cached.propose({ problem, steps: [] }, 4, ctxOf(11));
+    const long = root.filter((c) => c.tokens > 8);
+    expect(long.length).toBeGreaterThan(0);
+    for (const c of long) {
+      const child = cached.encodeTrajectory({ problem, steps: [c.text] });
+      const meter = newMeter();
+      const reused = await cached.decoder.prefill(child, signal, meter);
+      // Presents leave onnxruntime every 8 generated tokens: the row's state covers the last such fetch
+      // before its final token (a sibling sharing more of its tokens may serve a longer match).
+      expect(meter.cachedTokens).toBeGreaterThanOrEqual(n + 8 * Math.floor((c.tokens - 1) / 8));
+      expect(meter.prefillTokens).toBeGreaterThan(0);
+      const recomputed = await fresh.decoder.prefill(child, signal, newMeter());
+      expect(maxAbsDiff(reused.lastLogits, recomputed.lastLogits)).toBeLessThan(1e-4);
+      // The stored entry itself: an exact hit returns the next-token logits kept at that fetch.
+      const key = child.slice(0, n + 8 * Math.floor((c.tokens - 1) / 8));
+      const exact = newMeter();
+      const hit = await cached.decoder.prefill(key, signal, exact);
+      expect(exact.prefillTokens).toBe(0);
+      expect(maxAbsDiff(hit.lastLogits, (await fresh.decoder.prefill(key, signal, newMeter())).lastLogits)).toBeLessThan(1e-4);
+    }
+  });
+
   it('evicts least recently used states under kvCacheMb and recomputes an evicted prefix with the same result', async () => {
     // About 30 KB per state of a 30-token prefix: 0.05 MB holds one or two.
     const small = await policy({ modelDir: dirs.decoder, kvCacheMb: 0.05, maxTokens: 12 });
