@@ -1,7 +1,8 @@
 // bench:onnx — the onnx policy on random-weight decoders built by scripts/onnx/tiny-models.ts (2 x 32 and
 // 4 x 256): generated tokens/s at batch 1, 4 and 8; time inside session.run against total generation time
 // (loop overhead); then an MCTS search of depth >= 8 with prefix KV reuse on and off: model ms per
-// expanded node. Prints tables; takes about a minute.
+// expanded node; one expansion at 128/512/1,024-token prefixes with 4 and 8 siblings, reuse on and off, on
+// the 4 x 256 model and on a 4 x 1,024 GQA model. Prints tables; takes about three minutes.
 // Run: npx tsx bench/onnx.ts [--threads N]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -108,41 +109,55 @@ async function searchReuse(): Promise<void> {
 /**
  * One expansion (W siblings after a P-token prefix) with reuse off and on. With reuse the prefix state
  * is cached as it is in a tree search when its parent was expanded; without it the prefix is run again.
+ * Model ms is the median of 5 expansions; the outside share is over all 5.
  */
-async function expansionGrid(): Promise<void> {
-  console.log('\nOne expansion after a P-token prefix: W siblings, steps up to 24 tokens (random 4x256, 3 expansions each)');
-  console.log(`${pad('prefix', 6)} ${pad('W', 3)} ${pad('reuse', 5)} ${pad('model ms/exp', 12)} ${pad('prefill ms', 10)} ${pad('decode ms', 9)} ${pad('outside run', 11)} ${pad('ratio', 6)}`);
+async function expansionGrid(model: { name: string; dir: string }): Promise<void> {
+  console.log(`\nOne expansion after a P-token prefix: W siblings, steps up to 24 tokens (${model.name}, median of 5 expansions)`);
+  console.log(`${pad('prefix', 6)} ${pad('W', 3)} ${pad('reuse', 5)} ${pad('tok/row', 7)} ${pad('model ms/exp', 12)} ${pad('prefill ms', 10)} ${pad('decode ms', 9)} ${pad('outside run', 11)} ${pad('ratio', 6)}`);
+  const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
   for (const P of [128, 512, 1024]) {
     const prompt = FEW_SHOT.repeat(Math.ceil(P / FEW_SHOT.length)).slice(0, P - 2);
     for (const W of [4, 8]) {
       let off = Number.NaN;
       for (const reuse of [false, true]) {
-        const p = await policy(models[1].dir, { maxTokens: 24, temperature: 1, finalPattern: '(?!)', kvReuse: reuse, cacheCandidates: false });
+        const p = await policy(model.dir, { maxTokens: 24, temperature: 1, finalPattern: '(?!)', kvReuse: reuse, cacheCandidates: false });
         const at = { problem: { id: 'grid', prompt, domain: 'math' as const, reference: { answer: '0' } }, steps: [] };
         await p.propose(at, 1, ctx('warm')); // with reuse, this caches the prefix state
-        const before = p.stats();
+        const models: number[] = [];
+        const prefills: number[] = [];
         let wall = 0;
-        for (let i = 0; i < 3; i++) {
+        let modelSum = 0;
+        let tokens = 0;
+        for (let i = 0; i < 5; i++) {
+          const before = p.stats();
+          const c = ctx(`grid:${P}:${W}:${i}`);
           const t0 = performance.now();
-          await p.propose(at, W, ctx(`grid:${P}:${W}:${i}`));
+          await p.propose(at, W, c);
           wall += performance.now() - t0;
+          const s = p.stats();
+          models.push(s.modelMs - before.modelMs);
+          prefills.push(s.prefillMs - before.prefillMs);
+          modelSum += s.modelMs - before.modelMs;
+          tokens += c.usage.generatedTokens;
         }
-        const s = p.stats();
-        const model = (s.modelMs - before.modelMs) / 3;
-        const prefill = (s.prefillMs - before.prefillMs) / 3;
-        const outside = 1 - model / (wall / 3);
-        if (!reuse) off = model;
-        console.log(`${pad(P, 6)} ${pad(W, 3)} ${pad(reuse ? 'on' : 'off', 5)} ${pad(model.toFixed(1), 12)} ${pad(prefill.toFixed(1), 10)} ${pad((model - prefill).toFixed(1), 9)} ${pad(`${(outside * 100).toFixed(1)} %`, 11)} ${pad(reuse ? `${(off / model).toFixed(2)}x` : '', 6)}`);
+        const ms = median(models);
+        const prefill = median(prefills);
+        const outside = 1 - modelSum / wall;
+        if (!reuse) off = ms;
+        console.log(`${pad(P, 6)} ${pad(W, 3)} ${pad(reuse ? 'on' : 'off', 5)} ${pad((tokens / 5 / W).toFixed(1), 7)} ${pad(ms.toFixed(1), 12)} ${pad(prefill.toFixed(1), 10)} ${pad((ms - prefill).toFixed(1), 9)} ${pad(`${(outside * 100).toFixed(1)} %`, 11)} ${pad(reuse ? `${(off / ms).toFixed(2)}x` : '', 6)}`);
         await p.close();
       }
     }
   }
-  console.log('ratio = model ms per expansion without reuse / with reuse; outside run = share of the expansion\'s wall time outside session.run.');
+  console.log('ratio = model ms per expansion without reuse / with reuse; tok/row = generated tokens per sibling; outside run = share of the expansions\' wall time outside session.run.');
 }
 
 try {
   await throughput();
-  await expansionGrid();
+  await expansionGrid(models[1]);
+  // Compute per cached token as in released models (GQA with 2 KV heads, 4x wider): the same grid.
+  const wide = { name: 'random 4x1024 GQA 16/2 heads', dir: writeDecoderDir(join(root, 'wide'), { ...TINY_DECODER, layers: 4, hidden: 1024, heads: 16, kvHeads: 2, maxPositions: 2048, seed: 11, logitBias: noEos }) };
+  await expansionGrid(wide);
   await searchReuse();
 } finally {
   rmSync(root, { recursive: true, force: true });
