@@ -364,6 +364,7 @@ export class OnnxDecoder {
             exclude?.add(row.ids, row.probs);
             // The state in `past` covers prefix + ids[0, covered); a child continuing from the row prefills the rest.
             const at = coveredLogits[r];
+            coveredLogits[r] = null; // the view pins the fetching step's whole logits output
             if (settings.cacheRows && this.hasCache && this.cache !== null && covered > 0 && at !== null) {
               this.cache.insert([...prefix, ...row.ids.slice(0, covered)], this.rowState(past, slot[r]), Float32Array.from(at));
             }

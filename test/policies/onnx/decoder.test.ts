@@ -108,6 +108,26 @@ describe('KV cache', () => {
     }
   });
 
+  it('concurrent calls on one decoder, which reuse its past buffers, give the rows of sequential calls without reuse (fp32 and fp16)', async () => {
+    const fp16 = writeDecoderDir(join(root, 'fp16-concurrent'), { ...TINY_DECODER, dtype: 'fp16' });
+    const signal = new AbortController().signal;
+    const settings = { maxTokens: 30, stops: ['\n\n'], finalPattern: null, processors: [], cacheRows: true };
+    for (const [modelDir, extra] of [[dirs.decoder, {}], [fp16, { dtype: 'fp16' as const }]] as const) {
+      const shared = await policy({ modelDir, ...extra });
+      const alone = await policy({ modelDir, kvReuse: false, ...extra });
+      const prefixes = [{ problem, steps: [] }, at, { problem, steps: ['Hmm.'] }].map((t) => shared.encodeTrajectory(t));
+      for (let round = 0; round < 3; round++) {
+        const concurrent = await Promise.all(prefixes.map((prefix, i) => shared.decoder.generate(prefix, rowRngs(40 + i + 10 * round, 6), settings, signal, newMeter())));
+        for (let i = 0; i < prefixes.length; i++) {
+          const sequential = await alone.decoder.generate(prefixes[i], rowRngs(40 + i + 10 * round, 6), { ...settings, cacheRows: false }, signal, newMeter());
+          expect(concurrent[i].map((r) => r.ids)).toEqual(sequential.map((r) => r.ids));
+        }
+        // Rows longer than 8 tokens make the calls fetch presents and hand their buffers back for reuse.
+        expect(Math.max(...concurrent.flat().map((r) => r.ids.length))).toBeGreaterThan(8);
+      }
+    }
+  });
+
   it('evicts least recently used states under kvCacheMb and recomputes an evicted prefix with the same result', async () => {
     // About 30 KB per state of a 30-token prefix: 0.05 MB holds one or two.
     const small = await policy({ modelDir: dirs.decoder, kvCacheMb: 0.05, maxTokens: 12 });
