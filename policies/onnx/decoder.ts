@@ -7,7 +7,7 @@ import { exclusionWeights, throwIfAborted, type ExclusionTrie, type Rng, type St
 import { PrefixKvCache, type KvArray, type KvState } from './kv-cache.js';
 import { sampleToken, type LogitsProcessor } from './logits-processors.js';
 import type { TextTokenizer } from './model-dir.js';
-import { disposeAll, floatData, intTensor, type ModelSignature, type Ort, type OrtSession, type OrtTensor } from './session.js';
+import { disposeAll, floatData, intTensor, lastPositionFloats, type ModelSignature, type Ort, type OrtSession, type OrtTensor } from './session.js';
 import { findStopString, rescanFrom } from './stop-strings.js';
 
 /** Time and work of one call, added to ctx.usage by the caller. */
@@ -418,9 +418,16 @@ export class OnnxDecoder {
         }
         const logitsT = out[sig.logitsName];
         const seqOut = logitsT.dims[1];
-        logits = floatData(logitsT);
-        stride = seqOut * V;
-        offset0 = (seqOut - 1) * V;
+        if (logitsT.type === 'float16' && seqOut > 1) {
+          // Only each row's last position is sampled from: convert just those.
+          logits = lastPositionFloats(logitsT);
+          stride = V;
+          offset0 = 0;
+        } else {
+          logits = floatData(logitsT);
+          stride = seqOut * V;
+          offset0 = (seqOut - 1) * V;
+        }
         logitsT.dispose();
         if (fetchPresents && this.hasCache) {
           this.release(past);

@@ -192,6 +192,23 @@ export function floatData(t: OrtTensor): Float32Array {
   throw new McgError('PLUGIN_FAILED', `expected a float tensor, got ${t.type}`);
 }
 
+/**
+ * The last position of each row of [batch, seq, V] logits as float32 [batch, V]. For float16 this converts
+ * batch x V values instead of batch x seq x V; float32 data is sliced.
+ */
+export function lastPositionFloats(t: OrtTensor): Float32Array {
+  const [batch, seq, v] = t.dims;
+  const out = new Float32Array(batch * v);
+  const src = t.type === 'float32' ? (t.data as Float32Array) : t.type === 'float16' ? (t.data as unknown as Uint16Array | Float32Array) : null;
+  if (src === null) throw new McgError('PLUGIN_FAILED', `expected a float tensor, got ${t.type}`);
+  for (let b = 0; b < batch; b++) {
+    const from = (b * seq + seq - 1) * v;
+    if (src instanceof Float32Array) out.set(src.subarray(from, from + v), b * v);
+    else for (let i = 0; i < v; i++) out[b * v + i] = halfToFloat(src[from + i]);
+  }
+  return out;
+}
+
 function halfToFloat(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f;

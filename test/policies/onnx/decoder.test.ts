@@ -108,7 +108,7 @@ describe('KV cache', () => {
     }
   });
 
-  it('concurrent calls on one decoder, which reuse its past buffers, give the rows of sequential calls without reuse (fp32 and fp16)', async () => {
+  it('concurrent calls on one decoder, which reuse its past buffers, give the rows of sequential calls without reuse, with the log-probabilities of full prefills (fp32 and fp16)', async () => {
     const fp16 = writeDecoderDir(join(root, 'fp16-concurrent'), { ...TINY_DECODER, dtype: 'fp16' });
     const signal = new AbortController().signal;
     const settings = { maxTokens: 30, stops: ['\n\n'], finalPattern: null, processors: [], cacheRows: true };
@@ -124,6 +124,20 @@ describe('KV cache', () => {
         }
         // Rows longer than 8 tokens make the calls fetch presents and hand their buffers back for reuse.
         expect(Math.max(...concurrent.flat().map((r) => r.ids.length))).toBeGreaterThan(8);
+      }
+      // Each row's log-probability equals the one recomputed token by token from full prefills of its prefix.
+      const rows = await shared.decoder.generate(prefixes[1], rowRngs(7, 4), settings, signal, newMeter());
+      const long = rows.filter((r) => r.ids.length > 8);
+      expect(long.length).toBeGreaterThan(0);
+      for (const row of long) {
+        let logprob = 0;
+        for (let t = 0; t < row.ids.length; t++) {
+          const { lastLogits } = await alone.decoder.prefill([...prefixes[1], ...row.ids.slice(0, t)], signal, newMeter());
+          const max = Math.max(...lastLogits);
+          const logZ = max + Math.log(lastLogits.reduce((z, x) => z + Math.exp(x - max), 0));
+          logprob += lastLogits[row.ids[t]] - logZ;
+        }
+        expect(Math.abs(logprob - row.logprob)).toBeLessThan(1e-2);
       }
     }
   });
