@@ -63,6 +63,8 @@ export interface DecoderParts {
   maxContext: number;
   /** Size of the position table, when known (position_ids are clamped below it). */
   maxPositions: number;
+  /** About how many weights the model has (0 when unknown: presents are fetched at every step). */
+  weightCount: number;
 }
 
 interface Prefilled {
@@ -71,10 +73,25 @@ interface Prefilled {
 }
 
 /**
- * Decode steps between fetches of the present states. A step that fetches them copies the whole cache of
- * the batch out of onnxruntime; the steps between feed the tokens since the last fetch and fetch logits only.
+ * Copying one float of present state out of onnxruntime costs about as much as one token's compute over
+ * this many weights (on CPU: 0.6 ns a float against 26 ps a weight, measured on the 4 x 256 test model).
  */
-const PRESENT_EVERY = 8;
+const COPY_COST_IN_WEIGHTS = 23;
+const MOST_STEPS_BETWEEN_FETCHES = 8;
+
+/**
+ * Decode steps between fetches of the present states at a past of `pastLength` tokens. A fetching step
+ * copies the batch's whole cache out of onnxruntime; the steps between feed each row's tokens since the
+ * last fetch and fetch logits only, so waiting K steps saves K - 1 copies of pastLength x kvFloatsPerToken
+ * floats per row and costs re-running 1 + ... + (K - 1) tokens per row. The best K is
+ * sqrt(2 x copy / token), kept in 1..8: models with much compute per cached token fetch at every step.
+ * It depends only on the model's shapes, so the schedule (and the samples) are deterministic.
+ */
+export function stepsBetweenFetches(pastLength: number, kvFloatsPerToken: number, weightCount: number): number {
+  if (!(weightCount > 0)) return 1;
+  const k = Math.round(Math.sqrt((2 * pastLength * kvFloatsPerToken * COPY_COST_IN_WEIGHTS) / weightCount));
+  return Math.min(MOST_STEPS_BETWEEN_FETCHES, Math.max(1, k));
+}
 
 /** Most bytes of spare past buffers a decoder keeps for reuse. */
 const SPARE_BYTES = 128 * 1024 * 1024;
@@ -304,8 +321,7 @@ export class OnnxDecoder {
     const rows = rngs.map(() => ({ ids: [] as number[], probs: [] as number[], logprob: 0, text: '', checked: 0, done: false, dropped: false, ending: 'length' as StepEnding }));
     let past: Record<string, OrtTensor> = this.hasCache ? this.pastFrom(start.kv!, W) : {};
     // `past` holds the prefix and each row's first `covered` tokens. Decode steps feed the tokens after
-    // them and fetch only the logits; every PRESENT_EVERY tokens a step also fetches the presents, so the
-    // cache leaves onnxruntime once per PRESENT_EVERY steps instead of at every step.
+    // them and fetch only the logits; every stepsBetweenFetches tokens a step also fetches the presents.
     let covered = 0;
     const kvFloatsPerToken = 2 * sig.cacheLayers * sig.kvHeads * sig.headDim;
     // Each row's next-token logits after prefix + ids[0, covered) (a view into the fetching step's output).
@@ -398,7 +414,7 @@ export class OnnxDecoder {
           });
           feeds = { ...this.inputFeeds(ids, batch, m, n + covered), ...past };
           // Waiting also re-feeds tokens and copies their logits: fetch sooner when that outweighs the cache.
-          fetchPresents = m >= PRESENT_EVERY || (m - 1) * V >= (n + covered) * kvFloatsPerToken;
+          fetchPresents = m >= stepsBetweenFetches(n + covered, kvFloatsPerToken, this.parts.weightCount) || (m - 1) * V >= (n + covered) * kvFloatsPerToken;
         } else {
           const seq = n + k;
           const ids = new Array<number>(batch * seq).fill(padId);

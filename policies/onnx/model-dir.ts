@@ -3,8 +3,8 @@
 // malformed file is an McgError('PLUGIN_UNAVAILABLE') naming the file and what was expected.
 // Imports node:fs, src/core and (lazily) @huggingface/tokenizers.
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { McgError } from '../../src/core/index.js';
 
 /** ONNX files looked for, in order, when `modelFile` is not given (relative to the model directory). */
@@ -158,6 +158,23 @@ export async function loadTokenizer(dir: string, tokenizerConfig: Record<string,
     decode: (ids) => tok.decode(ids as number[], { skip_special_tokens: false, clean_up_tokenization_spaces: false }),
     tokenId: (token) => tok.token_to_id(token),
   };
+}
+
+/** Bytes per weight of each export form (quantized forms by their packed weight size). */
+const WEIGHT_BYTES: Record<ModelDtype, number> = { fp32: 4, fp16: 2, q8: 1, int8: 1, uint8: 1, q4: 0.5, q4f16: 0.5, bnb4: 0.5 };
+
+/**
+ * About how many weights the model has: the bytes of its ONNX file and of the external data files next to
+ * it (`model.onnx_data`, `model.onnx.data`, ...), over the bytes per weight of its form.
+ */
+export function estimateWeightCount(modelPath: string, dtype: ModelDtype | undefined): number {
+  const dir = dirname(modelPath);
+  const name = basename(modelPath);
+  let bytes = 0;
+  for (const f of readdirSync(dir)) {
+    if (f === name || f.startsWith(`${name}_data`) || f.startsWith(`${name}.data`)) bytes += statSync(join(dir, f)).size;
+  }
+  return Math.round(bytes / WEIGHT_BYTES[dtype ?? 'fp32']);
 }
 
 /**

@@ -23,7 +23,7 @@ import {
 import { OnnxDecoder, newMeter, type CallMeter, type GenerateSettings, type RowResult } from './decoder.js';
 import { PrefixKvCache, type KvCacheStats } from './kv-cache.js';
 import { buildProcessors } from './logits-processors.js';
-import { readModelDirectory, type ModelDirectory } from './model-dir.js';
+import { estimateWeightCount, readModelDirectory, type ModelDirectory } from './model-dir.js';
 import { DEFAULT_PROMPT_TEMPLATE, PROMPT_FORMATS, createPromptRenderer, type PromptRenderer } from './prompt-format.js';
 import { analyzeSignature, createSession, loadOrt, sessionOptionsShape, type OrtSession } from './session.js';
 
@@ -219,7 +219,8 @@ export async function createOnnxPolicy(options: OnnxPolicyOptions, env: PluginEn
     const padId = model.config.padTokenId ?? model.config.eosTokenIds[0] ?? 0;
     const cache = options.kvReuse && sig.cacheLayers > 0 ? new PrefixKvCache(options.kvCacheMb * 1024 * 1024) : null;
     const prompt = await createPromptRenderer(options, model.tokenizerConfig, model.dir);
-    const decoder = new OnnxDecoder({ ort, session, sig, tokenizer: model.tokenizer, eosIds: eos, padId, maxContext, maxPositions }, cache);
+    const weightCount = estimateWeightCount(model.modelPath, options.dtype);
+    const decoder = new OnnxDecoder({ ort, session, sig, tokenizer: model.tokenizer, eosIds: eos, padId, maxContext, maxPositions, weightCount }, cache);
     return new OnnxPolicy(options, model, session, decoder, prompt);
   } catch (err) {
     await session.release();

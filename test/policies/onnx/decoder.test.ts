@@ -1,10 +1,12 @@
 // The onnx policy on the tiny decoder: cache on/off equivalence, batched vs one-by-one sampling, stop
 // strings, EOS, LRU eviction then recompute, cooperative cancellation.
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { McgError, Rng, isMcgError, type CallContext, type StepCandidate, type Trajectory } from '../../../src/index.js';
 import { createOnnxPolicy, newMeter, onnxPolicyOptions, type OnnxPolicy, type OnnxPolicyOptions } from '../../../policies/onnx/index.js';
 import { EOS_ID, TINY_DECODER, charId, writeDecoderDir, type TinyModelDirs } from '../../../scripts/onnx/tiny-models.js';
+import { stepsBetweenFetches } from '../../../policies/onnx/decoder.js';
 import { buildModelsInTemp, ctxOf, env, problem } from './helpers.js';
 
 let dirs: TinyModelDirs;
@@ -85,27 +87,49 @@ describe('KV cache', () => {
     const cached = await policy({ modelDir: dirs.decoder, maxTokens: 30 });
     const fresh = await policy({ modelDir: dirs.decoder, kvReuse: false });
     const signal = new AbortController().signal;
-    const n = cached.encodeTrajectory({ problem, steps: [] }).length;
-    const root = await cached.propose({ problem, steps: [] }, 4, ctxOf(11));
-    const long = root.filter((c) => c.tokens > 8);
-    expect(long.length).toBeGreaterThan(0);
-    for (const c of long) {
-      const child = cached.encodeTrajectory({ problem, steps: [c.text] });
+    // A prompt long enough for several decode steps between fetches of presents on this model.
+    const long = { ...problem, id: 'long', prompt: `${'Tom has 12 apples and buys 5 more. '.repeat(5)}How many apples?` };
+    const n = cached.encodeTrajectory({ problem: long, steps: [] }).length;
+    const { sig, weightCount } = cached.decoder.parts;
+    const kv = 2 * sig.cacheLayers * sig.kvHeads * sig.headDim;
+    // The tokens of a row of T tokens that its state covers when it finishes: the last fetch of presents.
+    const coveredAt = (T: number) => {
+      let covered = 0;
+      for (let k = 1; k < T; k++) if (k - covered >= stepsBetweenFetches(n + covered, kv, weightCount)) covered = k;
+      return covered;
+    };
+    expect(stepsBetweenFetches(n, kv, weightCount)).toBeGreaterThan(1);
+    const root = await cached.propose({ problem: long, steps: [] }, 4, ctxOf(11));
+    const checked = root.filter((c) => coveredAt(c.tokens) > 0 && coveredAt(c.tokens) < c.tokens - 1);
+    expect(checked.length).toBeGreaterThan(0);
+    for (const c of checked) {
+      const child = cached.encodeTrajectory({ problem: long, steps: [c.text] });
       const meter = newMeter();
       const reused = await cached.decoder.prefill(child, signal, meter);
-      // Presents leave onnxruntime every 8 generated tokens: the row's state covers the last such fetch
-      // before its final token (a sibling sharing more of its tokens may serve a longer match).
-      expect(meter.cachedTokens).toBeGreaterThanOrEqual(n + 8 * Math.floor((c.tokens - 1) / 8));
+      // A sibling sharing more of its tokens may serve a longer match.
+      expect(meter.cachedTokens).toBeGreaterThanOrEqual(n + coveredAt(c.tokens));
       expect(meter.prefillTokens).toBeGreaterThan(0);
       const recomputed = await fresh.decoder.prefill(child, signal, newMeter());
       expect(maxAbsDiff(reused.lastLogits, recomputed.lastLogits)).toBeLessThan(1e-4);
       // The stored entry itself: an exact hit returns the next-token logits kept at that fetch.
-      const key = child.slice(0, n + 8 * Math.floor((c.tokens - 1) / 8));
+      const key = child.slice(0, n + coveredAt(c.tokens));
       const exact = newMeter();
       const hit = await cached.decoder.prefill(key, signal, exact);
       expect(exact.prefillTokens).toBe(0);
       expect(maxAbsDiff(hit.lastLogits, (await fresh.decoder.prefill(key, signal, newMeter())).lastLogits)).toBeLessThan(1e-4);
     }
+  });
+
+  it('steps between fetches of presents follow the cost of copying the cache against re-running tokens', async () => {
+    // sqrt(2 x past x kvFloats x 23 / weights), in 1..8.
+    expect(stepsBetweenFetches(512, 2048, 3_733_710)).toBe(4);
+    expect(stepsBetweenFetches(512, 1024, 45_334_322)).toBe(1);
+    expect(stepsBetweenFetches(100_000, 2048, 1000)).toBe(8);
+    expect(stepsBetweenFetches(0, 2048, 1000)).toBe(1);
+    expect(stepsBetweenFetches(512, 2048, 0)).toBe(1);
+    // The policy's estimate is the ONNX file's bytes over 4 bytes per fp32 weight.
+    const { weightCount } = (await policy({ modelDir: dirs.decoder })).decoder.parts;
+    expect(weightCount).toBe(Math.round(statSync(join(dirs.decoder, 'onnx', 'model.onnx')).size / 4));
   });
 
   it('concurrent calls on one decoder, which reuse its past buffers, give the rows of sequential calls without reuse, with the log-probabilities of full prefills (fp32 and fp16)', async () => {
@@ -122,7 +146,8 @@ describe('KV cache', () => {
           const sequential = await alone.decoder.generate(prefixes[i], rowRngs(40 + i + 10 * round, 6), { ...settings, cacheRows: false }, signal, newMeter());
           expect(concurrent[i].map((r) => r.ids)).toEqual(sequential.map((r) => r.ids));
         }
-        // Rows longer than 8 tokens make the calls fetch presents and hand their buffers back for reuse.
+        // Rows longer than 8 tokens make the calls fetch presents (8 steps at most between fetches) and
+        // hand their buffers back for reuse.
         expect(Math.max(...concurrent.flat().map((r) => r.ids.length))).toBeGreaterThan(8);
       }
       // Each row's log-probability equals the one recomputed token by token from full prefills of its prefix.
