@@ -62,16 +62,21 @@ export function findChatTemplate(tokenizerConfig: Record<string, unknown>, model
 }
 
 /** The configured template (`chatTemplate`) or the model's; read only when the format may use one. */
-function templateSource(settings: PromptSettings, tokenizerConfig: Record<string, unknown>, modelDir: string | undefined): ChatTemplateSource | undefined {
-  if (settings.promptFormat !== 'template' && settings.promptFormat !== 'auto') return undefined;
-  if (settings.chatTemplate !== undefined) return { text: settings.chatTemplate, origin: 'options.chatTemplate' };
+function templateSource(format: PromptFormat, chatTemplate: string | undefined, tokenizerConfig: Record<string, unknown>, modelDir: string | undefined): ChatTemplateSource | undefined {
+  if (format !== 'template' && format !== 'auto') return undefined;
+  if (chatTemplate !== undefined) return { text: chatTemplate, origin: 'options.chatTemplate' };
   return findChatTemplate(tokenizerConfig, modelDir);
+}
+
+/** `auto` is `template` when there is a template source, else `raw`. */
+function formatWith(format: PromptFormat, source: ChatTemplateSource | undefined): ResolvedPromptFormat {
+  if (format !== 'auto') return format;
+  return source === undefined ? 'raw' : 'template';
 }
 
 /** Resolves `auto`: `template` when the model ships a chat template (or one is configured), else `raw`. */
 export function resolvePromptFormat(format: PromptFormat, tokenizerConfig: Record<string, unknown>, modelDir?: string, chatTemplate?: string): ResolvedPromptFormat {
-  if (format !== 'auto') return format;
-  return chatTemplate !== undefined || findChatTemplate(tokenizerConfig, modelDir) !== undefined ? 'template' : 'raw';
+  return formatWith(format, templateSource(format, chatTemplate, tokenizerConfig, modelDir));
 }
 
 /** Fills `{prompt}` and `{delimiter}` (other braces, e.g. LaTeX, are left alone). */
@@ -172,8 +177,8 @@ async function compileTemplate(text: string): Promise<JinjaTemplate> {
  * `add_generation_prompt: true`, the special tokens and `templateVariables`.
  */
 export async function createPromptRenderer(settings: PromptSettings, tokenizerConfig: Record<string, unknown>, modelDir?: string): Promise<PromptRenderer> {
-  const source = templateSource(settings, tokenizerConfig, modelDir);
-  const format: ResolvedPromptFormat = settings.promptFormat === 'auto' ? (source === undefined ? 'raw' : 'template') : settings.promptFormat;
+  const source = templateSource(settings.promptFormat, settings.chatTemplate, tokenizerConfig, modelDir);
+  const format = formatWith(settings.promptFormat, source);
   const addSpecialTokens = settings.addSpecialTokens ?? format !== 'template';
   if (format !== 'template') {
     return {
