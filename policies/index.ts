@@ -3,3 +3,4 @@
 export { scriptedPolicy, scriptedReward, isOnCorrectPath } from './scripted/index.js';
 export { onnxPolicy, onnxPrm, onnxOrm } from './onnx/index.js';
 export { openaiPolicy, openaiReward } from './openai-http/index.js';
+export { logprobReward, logprobScore, logprobRewardOptions, type LogprobRewardOptions } from './logprob/index.js';

@@ -15,6 +15,7 @@ export function createDefaultRegistry(): PluginRegistry {
     .register('reward', 'onnx-prm', async () => (await import('../policies/onnx/index.js')).onnxPrm)
     .register('reward', 'embedded-prm', async () => (await import('../policies/onnx/index.js')).embeddedPrm)
     .register('reward', 'onnx-orm', async () => (await import('../policies/onnx/index.js')).onnxOrm)
+    .register('reward', 'logprob', async () => (await import('../policies/logprob/index.js')).logprobReward)
     .register('reward', 'math-steps', async () => (await import('../verifiers/math/index.js')).mathStepReward)
     .register('verifier', 'math', async () => (await import('../verifiers/math/index.js')).mathVerifier)
     .register('verifier', 'code', async () => (await import('../verifiers/code/index.js')).codeVerifier)

@@ -35,6 +35,18 @@ export interface ProblemReference {
 export interface Trajectory {
   problem: Problem;
   steps: readonly string[];
+  /**
+   * What the policy reported for each step when it proposed it, same order as `steps`: the sum of its
+   * token logprobs (`NaN` when unknown) and its token count. Set by the search for the trajectories it
+   * hands to reward models and verifiers; absent on trajectories built elsewhere.
+   */
+  stepStats?: readonly StepStat[];
+}
+
+/** The policy's own figures for one proposed step. */
+export interface StepStat {
+  logprob: number;
+  tokens: number;
 }
 
 /** How a proposed step ended: a normal step, a final answer (or EOS), or the per-step token limit. */

@@ -97,7 +97,9 @@ export class SearchRuntime {
   }
 
   trajectory(node: number): Trajectory {
-    return { problem: this.problem, steps: this.tree.stepsTo(node) };
+    const tree = this.tree;
+    const path = tree.pathTo(node);
+    return { problem: this.problem, steps: path.map((n) => tree.text[n]), stepStats: path.map((n) => ({ logprob: tree.logprob[n], tokens: tree.tokens[n] })) };
   }
 
   context(rng: Rng, greedy = false): CallContext {
