@@ -1,0 +1,104 @@
+// Step-label sources for PRM training (scripts/train/labels.ts), with the embedded policy and the real
+// math verifier on held-out built-in problems: each source's rules, checked against an independent
+// reading of the worked solution, and determinism.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyOp, arithProblemAt, createDefaultRegistry, formatNumber, solveWorked, workedSolutionOf, type Policy, type Problem, type Verifier } from '../../src/index.js';
+import { checkStepClaims } from '../../verifiers/math/index.js';
+import { labelBalance, labelProblem, type LabelOptions, type LabelledRecord } from '../../scripts/train/labels.js';
+
+const env = { baseDir: process.cwd() };
+const problems: Problem[] = [3, 4, 5, 6].map((i) => arithProblemAt(0, i));
+let policy: Policy;
+let verifier: Verifier;
+beforeAll(async () => {
+  const registry = createDefaultRegistry();
+  policy = await registry.create('policy', { kind: 'embedded', options: {} }, env);
+  verifier = await registry.create('verifier', { kind: 'math', options: {} }, env);
+});
+afterAll(async () => {
+  await policy?.close?.();
+  await verifier?.close?.();
+});
+
+const options = (source: LabelOptions['source'], extra: Partial<LabelOptions> = {}): LabelOptions => ({ source, solutions: 4, completions: 3, seed: 7, delimiter: '\n\n', ...extra });
+
+/** Independent truth: step i's "a op b = r" holds and r is the worked step's true result; the last step states the answer. */
+function truthLabels(problem: Problem, steps: readonly string[]): boolean[] {
+  const worked = workedSolutionOf(problem)!;
+  const results = solveWorked(worked);
+  return steps.map((s, i) => {
+    if (i === results.length) return s.trim() === `The answer is ${worked.answer}`;
+    const m = /^(-?\d+(?:\.\d+)?) ([-+*/]) (-?\d+(?:\.\d+)?) = (-?\d+(?:\.\d+)?)$/.exec(s.trim());
+    return m !== null && formatNumber(applyOp(Number(m[1]), m[2] as '+', Number(m[3]))) === formatNumber(Number(m[4])) && formatNumber(Number(m[4])) === formatNumber(results[i]);
+  });
+}
+
+async function label(source: LabelOptions['source'], extra: Partial<LabelOptions> = {}): Promise<LabelledRecord[]> {
+  const out: LabelledRecord[] = [];
+  for (const p of problems) out.push(...(await labelProblem(p, policy, verifier, options(source, extra))).records);
+  return out;
+}
+
+describe('PRM step-label sources', () => {
+  it('reference: labels equal the worked solution read independently, and records stop at the first bad step', async () => {
+    const records = await label('reference', { siblings: 4 });
+    expect(records.length).toBeGreaterThan(problems.length * 3);
+    let good = 0;
+    let bad = 0;
+    for (const r of records) {
+      const problem = problems.find((p) => p.id === r.problemId)!;
+      expect(r.labels).toEqual(truthLabels(problem, r.completions).slice(0, r.labels.length));
+      // Only the last label of a record may be false.
+      expect(r.labels.slice(0, -1).every((l) => l)).toBe(true);
+      for (const l of r.labels) l ? good++ : bad++;
+    }
+    expect(good).toBeGreaterThan(0);
+    expect(bad).toBeGreaterThan(0);
+  });
+
+  it('verdict: a step is good exactly while every claim so far holds (and the last step needs a verified answer)', async () => {
+    for (const r of await label('verdict')) {
+      let holds = true;
+      r.completions.forEach((step, i) => {
+        if (checkStepClaims(step).verdict === 'fail') holds = false;
+        const last = i === r.completions.length - 1;
+        if (!last || r.verified) expect(r.labels[i]).toBe(holds);
+        else expect(r.labels[i]).toBe(false);
+      });
+    }
+  });
+
+  it('mc: values are shares of the completions, labels are "value > 0", and nothing after a bad step is good', async () => {
+    const records = await label('mc');
+    for (const r of records) {
+      let seenBad = false;
+      r.values.forEach((v, i) => {
+        expect(Number.isInteger(v * 3) || v === 1).toBe(true);
+        expect(r.labels[i]).toBe(v > 0);
+        if (seenBad) expect(r.labels[i]).toBe(false);
+        if (!r.labels[i]) seenBad = true;
+        if (checkStepClaims(r.completions[i]).verdict === 'fail') expect(r.labels[i]).toBe(false);
+      });
+      if (r.verified) expect(r.labels.every((l) => l)).toBe(true);
+    }
+  });
+
+  it('omega: a failed solution ends at its first error, no later than its first false claim; the same seed gives the same records', async () => {
+    const records = await label('omega');
+    for (const r of records) {
+      if (r.verified) continue;
+      expect(r.labels.slice(0, -1).every((l) => l)).toBe(true);
+      const firstFalse = r.completions.findIndex((s) => checkStepClaims(s).verdict === 'fail');
+      if (firstFalse !== -1) expect(r.completions.length - 1).toBeLessThanOrEqual(firstFalse);
+    }
+    expect(JSON.stringify(await label('omega'))).toBe(JSON.stringify(records));
+  });
+
+  it('labelBalance counts good steps per depth', () => {
+    expect(labelBalance([{ labels: [true, false] }, { labels: [true, true, true] }], 2)).toEqual([
+      { depth: '1', positive: 2, total: 2 },
+      { depth: '2+', positive: 2, total: 3 },
+    ]);
+  });
+});
