@@ -23,6 +23,9 @@ policy:    --data-seed D (built-in problems of seed D; default 1000)  --eval N (
 prm:       --data FILE[,FILE] (steps.jsonl)  --init-from DIR (start from a policy's weights)
            --target labels|values (hard Math-Shepherd labels or soft values; default labels)
            --solved-only true|false (only problems with a verified solution; default true)
+           --pair-loss W (add a pairwise loss over sibling steps with weight W; default 0 = off)
+           --pairs-per-batch N (sibling pairs in each batch with --pair-loss; default 8)
+           --pair-margin M (--target values: least value gap of a pair; default 0.5)
 `;
 
 interface Args {
@@ -36,6 +39,7 @@ interface Args {
   initFrom?: string;
   evalCount: number;
   prm: PrmDataOptions;
+  pairsPerBatch: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -87,6 +91,13 @@ function parseArgs(argv: string[]): Args {
     weightDecay: num('weight-decay', DEFAULT_TRAIN.weightDecay, false),
     threads: num('threads', DEFAULT_TRAIN.threads),
   };
+  const pairLoss = num('pair-loss', 0, false);
+  if (pairLoss > 0) {
+    if (task !== 'prm') throw new UsageError('--pair-loss is for the prm task');
+    settings.pairLossWeight = pairLoss;
+  }
+  const pairsPerBatch = num('pairs-per-batch', 8);
+  const pairMargin = num('pair-margin', 0.5, false);
   const args: Args = {
     task,
     out: resolve(out),
@@ -97,7 +108,8 @@ function parseArgs(argv: string[]): Args {
     data: (str('data') ?? '').split(',').filter((s) => s !== '').map((s) => resolve(s)),
     initFrom: str('init-from'),
     evalCount: num('eval', 100),
-    prm: { target: oneOf('target', ['labels', 'values'], 'labels'), solvedOnly: oneOf('solved-only', ['true', 'false'], 'true') === 'true' },
+    prm: { target: oneOf('target', ['labels', 'values'], 'labels'), solvedOnly: oneOf('solved-only', ['true', 'false'], 'true') === 'true', pairMargin },
+    pairsPerBatch: pairLoss > 0 ? pairsPerBatch : 0,
   };
   if (flags.size > 0) throw new UsageError(`unknown option(s): ${[...flags.keys()].map((k) => `--${k}`).join(', ')}`);
   if (task === 'prm' && args.data.length === 0) throw new UsageError('prm needs --data steps.jsonl');
@@ -128,9 +140,20 @@ async function main(): Promise<void> {
     dataInfo = data.describe();
   } else {
     const read = readPrmExamples(args.data, spec.maxPositions, args.prm);
-    data = exampleBatches(read.examples, { seed: args.dataSeed, batchSize: args.batch, head: 'classifier' });
-    dataInfo = { ...data.describe(), ...args.prm, files: args.data.map((f) => f.split('/').pop()), records: read.records, skippedTooLong: read.skipped };
-    process.stderr.write(`prm data: ${read.examples.length} examples from ${read.records} records (${read.skipped} too long)\n`);
+    data = exampleBatches(read.examples, { seed: args.dataSeed, batchSize: args.batch, head: 'classifier', pairs: read.pairs, pairsPerBatch: args.pairsPerBatch });
+    dataInfo = { ...data.describe(), ...args.prm, files: args.data.map((f) => f.split('/').pop()), records: read.records, skippedTooLong: read.skipped, siblingPairs: read.pairs.length };
+    let good = 0;
+    let tags = 0;
+    for (const e of read.examples) for (const t of e.tags ?? []) {
+      tags++;
+      if (e.targets[t] >= 0.5) good++;
+    }
+    process.stderr.write(`prm data: ${read.examples.length} examples from ${read.records} records (${read.skipped} too long); ${tags} labelled steps, ${((100 * good) / Math.max(1, tags)).toFixed(1)} % good; ${read.pairs.length} sibling pairs\n`);
+    if (args.pairsPerBatch > 0 && read.pairs.length === 0) {
+      process.stderr.write(`train: --pair-loss needs sibling steps with different labels in ${args.data.join(', ')} (none found)\n`);
+      process.exitCode = 2;
+      return;
+    }
   }
   const initial = args.initFrom !== undefined ? pickParams(spec, readWeights(resolve(args.initFrom))) : undefined;
   process.stderr.write(`${args.task}: ${paramCount(spec).toLocaleString('en-US')} parameters, ${settings.steps} steps of ${args.batch} sequences, ${settings.threads} threads${existsSync(checkpointPath) ? ' (resuming from checkpoint.bin)' : ''}\n`);

@@ -48,6 +48,14 @@ export interface Example {
   /** lm: next-token id per position; classifier: P(good) per position. */
   targets: number[];
   weights: number[];
+  /** Classifier examples: the position of each step's tag. */
+  tags?: number[];
+}
+
+/** A preferred and a dispreferred sibling step: (example, step index) of each. */
+export interface StepPair {
+  chosen: { example: number; step: number };
+  rejected: { example: number; step: number };
 }
 
 export interface Batch {
@@ -59,6 +67,9 @@ export interface Batch {
   weights: Float32Array;
   /** Positions with a non-zero weight. */
   lossTokens: number;
+  /** Pairwise loss: flat positions (b * seq + t) of [chosen, rejected] tags, and a weight per pair (0 = padding). */
+  pairs?: BigInt64Array;
+  pairWeights?: Float32Array;
 }
 
 /** A policy example: loss on every solution character (the model learns to write the steps, not the prompt). */
@@ -74,8 +85,10 @@ export function prmExample(prefix: string, steps: readonly string[], values: rea
   const ids = encodeText(prefix);
   const targets = ids.map(() => 0);
   const weights = ids.map(() => 0);
+  const tags: number[] = [];
   steps.forEach((step, i) => {
     const text = encodeText(step);
+    tags.push(ids.length + text.length);
     ids.push(...text, SEP_ID);
     targets.push(...text.map(() => 0), values[i]);
     weights.push(...text.map(() => 0), 1);
@@ -85,7 +98,7 @@ export function prmExample(prefix: string, steps: readonly string[], values: rea
     weights.push(...after.map(() => 0));
   });
   if (ids.length > maxLen) return null;
-  return { ids, targets, weights };
+  return { ids, targets, weights, tags };
 }
 
 /** Pads examples to the longest and packs them as tensors' data. */
@@ -164,6 +177,8 @@ function forEachJsonLine(files: readonly string[], each: (row: Record<string, un
 
 export interface ReadExamples {
   examples: Example[];
+  /** Sibling steps (same problem, same steps before them) with different labels, or values apart by the margin. */
+  pairs: StepPair[];
   /** Records whose text is longer than the model's positions. */
   skipped: number;
   records: number;
@@ -174,13 +189,20 @@ export interface PrmDataOptions {
   target: 'labels' | 'values';
   /** Only problems with at least one verified solution (elsewhere every step is 0, right or wrong). */
   solvedOnly: boolean;
+  /** `values` target: the least difference of two siblings' values that makes a pair (default 0.5). */
+  pairMargin?: number;
+  /** Pairs kept per prefix, the first ones in file order (default 4). */
+  pairsPerPrefix?: number;
 }
 
 /** Reads steps.jsonl files into PRM examples (records whose text is too long are skipped and counted). */
 export function readPrmExamples(files: readonly string[], maxLen: number, options: PrmDataOptions): ReadExamples {
   const rows: { problemId: string; prompt: string; completions: string[]; values: number[]; labels: boolean[] }[] = [];
   const solved = new Set<string>();
-  forEachJsonLine(files, ({ prompt, completions, values, labels, problemId }, where) => {
+  forEachJsonLine(files, (row, where) => {
+    // scripts/prm-data.ts marks each finished problem with {"done": id}.
+    if (typeof row.done === 'string' && Object.keys(row).length === 1) return;
+    const { prompt, completions, values, labels, problemId } = row;
     if (
       typeof prompt !== 'string' ||
       !Array.isArray(completions) ||
@@ -198,36 +220,105 @@ export function readPrmExamples(files: readonly string[], maxLen: number, option
     if (labels.at(-1) === true) solved.add(id);
     rows.push({ problemId: id, prompt, completions: completions as string[], values: values as number[], labels: labels as boolean[] });
   });
-  const out: ReadExamples = { examples: [], skipped: 0, records: 0 };
+  const out: ReadExamples = { examples: [], pairs: [], skipped: 0, records: 0 };
+  // Per prefix (problem, prompt, steps before): its distinct next steps, where they occur and their target.
+  const siblings = new Map<string, Map<string, { example: number; step: number; target: number }>>();
   for (const row of rows) {
     if (options.solvedOnly && !solved.has(row.problemId)) continue;
     out.records += 1;
     const targets = options.target === 'labels' ? row.labels.map((l) => (l ? 1 : 0)) : row.values;
     const e = prmExample(row.prompt, row.completions, targets, maxLen);
-    if (e === null) out.skipped += 1;
-    else out.examples.push(e);
+    if (e === null) {
+      out.skipped += 1;
+      continue;
+    }
+    const example = out.examples.length;
+    out.examples.push(e);
+    let key = `${row.problemId}\u241e${row.prompt}`;
+    row.completions.forEach((step, i) => {
+      let group = siblings.get(key);
+      if (group === undefined) siblings.set(key, (group = new Map()));
+      if (!group.has(step)) group.set(step, { example, step: i, target: targets[i] });
+      key += `\u241f${step}`;
+    });
+  }
+  const margin = options.pairMargin ?? 0.5;
+  const cap = options.pairsPerPrefix ?? 4;
+  for (const group of siblings.values()) {
+    if (group.size < 2) continue;
+    const steps = [...group.values()];
+    let kept = 0;
+    for (const a of steps) {
+      for (const b of steps) {
+        if (kept >= cap) break;
+        const apart = options.target === 'labels' ? a.target === 1 && b.target === 0 : a.target - b.target >= margin;
+        if (!apart) continue;
+        out.pairs.push({ chosen: { example: a.example, step: a.step }, rejected: { example: b.example, step: b.step } });
+        kept++;
+      }
+    }
   }
   return out;
 }
 
-/** Epochs over fixed examples, each in an order drawn from (seed, epoch). */
-export function exampleBatches(examples: readonly Example[], options: { seed: number; batchSize: number; head: 'lm' | 'classifier' }): BatchSource {
+/**
+ * Epochs over fixed examples, each in an order drawn from (seed, epoch). With `pairs` and
+ * `pairsPerBatch`, each batch also holds that many sibling pairs (their two examples, drawn in their
+ * own epochs) and the flat tag positions of each pair, for the pairwise loss; the rest of the batch
+ * is single examples as before.
+ */
+export function exampleBatches(
+  examples: readonly Example[],
+  options: { seed: number; batchSize: number; head: 'lm' | 'classifier'; pairs?: readonly StepPair[]; pairsPerBatch?: number },
+): BatchSource {
   if (examples.length === 0) throw new Error('no training examples');
-  const B = Math.min(options.batchSize, examples.length);
-  const perEpoch = Math.floor(examples.length / B);
-  let cachedEpoch = -1;
-  let order: number[] = [];
+  const pairs = options.pairs ?? [];
+  const P = pairs.length === 0 ? 0 : Math.min(options.pairsPerBatch ?? 0, pairs.length, Math.floor(options.batchSize / 2));
+  const B = Math.min(options.batchSize - 2 * P, examples.length);
+  const perEpoch = B === 0 ? 1 : Math.floor(examples.length / B);
+  const pairsPerEpoch = P === 0 ? 1 : Math.floor(pairs.length / P);
+  const orders = new Map<string, number[]>();
+  const orderOf = (what: string, epoch: number, n: number): number[] => {
+    const key = `${what}:${epoch}`;
+    let o = orders.get(key);
+    if (o === undefined) {
+      if (orders.size > 4) orders.clear();
+      o = permutation(Rng.fromSeed(options.seed).split(what).split(epoch), n);
+      orders.set(key, o);
+    }
+    return o;
+  };
   return {
     batch: (k) => {
-      const epoch = Math.floor(k / perEpoch);
-      if (epoch !== cachedEpoch) {
-        order = permutation(Rng.fromSeed(options.seed).split('epoch').split(epoch), examples.length);
-        cachedEpoch = epoch;
+      const chosen: Example[] = [];
+      const pairSlots: [number, number, number, number][] = [];
+      if (P > 0) {
+        const order = orderOf('pairs', Math.floor(k / pairsPerEpoch), pairs.length);
+        const start = (k % pairsPerEpoch) * P;
+        for (const i of order.slice(start, start + P)) {
+          const pr = pairs[i];
+          pairSlots.push([chosen.length, pr.chosen.step, chosen.length + 1, pr.rejected.step]);
+          chosen.push(examples[pr.chosen.example], examples[pr.rejected.example]);
+        }
       }
-      const start = (k % perEpoch) * B;
-      return packBatch(order.slice(start, start + B).map((i) => examples[i]), options.head);
+      if (B > 0) {
+        const order = orderOf('epoch', Math.floor(k / perEpoch), examples.length);
+        const start = (k % perEpoch) * B;
+        for (const i of order.slice(start, start + B)) chosen.push(examples[i]);
+      }
+      const batch = packBatch(chosen, options.head);
+      if (P > 0) {
+        const at = (b: number, step: number) => {
+          const tag = chosen[b].tags?.[step];
+          if (tag === undefined) throw new Error(`pair refers to step ${step} of an example without that tag`);
+          return BigInt(b * batch.seq + tag);
+        };
+        batch.pairs = BigInt64Array.from(pairSlots.flatMap(([cb, cs, rb, rs]) => [at(cb, cs), at(rb, rs)]));
+        batch.pairWeights = new Float32Array(pairSlots.length).fill(1);
+      }
+      return batch;
     },
-    describe: () => ({ kind: 'examples', count: examples.length, seed: options.seed, batchSize: B }),
+    describe: () => ({ kind: 'examples', count: examples.length, seed: options.seed, batchSize: B + 2 * P, ...(P > 0 ? { pairs: pairs.length, pairsPerBatch: P } : {}) }),
   };
 }
 
@@ -251,7 +342,7 @@ export function traceExample(prompt: string, completion: string, maxLen: number)
 
 /** Reads traces.jsonl files (records with prompt and completion) into policy examples. */
 export function readTraceExamples(files: readonly string[], maxLen: number): ReadExamples {
-  const out: ReadExamples = { examples: [], skipped: 0, records: 0 };
+  const out: ReadExamples = { examples: [], pairs: [], skipped: 0, records: 0 };
   forEachJsonLine(files, ({ prompt, completion }, where) => {
     if (typeof prompt !== 'string' || typeof completion !== 'string') throw new Error(`${where}: expected a trace record {prompt, completion}`);
     out.records += 1;

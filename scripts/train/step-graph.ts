@@ -22,6 +22,14 @@ export interface StepGraphOptions {
   adamEps?: number;
   /** Global gradient-norm clip (0 = off). */
   clipNorm?: number;
+  /**
+   * Classifier head only: add a pairwise loss over sibling steps, weighted by this factor (0 = off). The
+   * graph then takes `pairs` [P, 2] int64 (flat positions b * seq + t of a preferred and a dispreferred
+   * step's tag) and `pair_weights` [P] float (0 = padding). With r = logit(good) - logit(bad) at a tag,
+   * the pair loss is the weighted mean of -log sigmoid(r_chosen - r_rejected) (Bradley-Terry, as in
+   * rStar-Math's process preference model).
+   */
+  pairLossWeight?: number;
 }
 
 const LN_EPS = 1e-5;
@@ -63,6 +71,10 @@ export function buildStepGraph(spec: ModelSpec, options: StepGraphOptions): Uint
   const weights = g.input('weights', elem, ['batch', 'seq']);
   const lr = options.mode === 'train' ? g.input('lr', elem, []) : '';
   const lrDecay = options.mode === 'train' ? g.input('lr_decay', elem, []) : '';
+  const pairWeight = options.pairLossWeight ?? 0;
+  if (pairWeight > 0 && spec.head !== 'classifier') throw new Error('pairLossWeight needs the classifier head');
+  const pairs = pairWeight > 0 ? g.input('pairs', 'int64', ['pairs', 2]) : '';
+  const pairW = pairWeight > 0 ? g.input('pair_weights', elem, ['pairs']) : '';
 
   // ---- forward ----
   const T = g.op('Squeeze', [g.op('Shape', [ids], { start: 1, end: 2 })]);
@@ -124,8 +136,32 @@ export function buildStepGraph(spec: ModelSpec, options: StepGraphOptions): Uint
       : g.op('Concat', [g.op('Unsqueeze', [sub(c(1), targets), ints([-1])]), g.op('Unsqueeze', [targets, ints([-1])])], { axis: -1 });
   const wNorm = g.op('Div', [weights, g.op('Max', [sumAll(weights), c(1e-12)])]);
   const wCol = g.op('Unsqueeze', [wNorm, ints([-1])]);
-  const loss = g.op('Neg', [sumAll(mul(mul(target, logp), wCol))]);
-  const dlogits = mul(sub(g.op('Exp', [logp]), target), wCol);
+  let loss = g.op('Neg', [sumAll(mul(mul(target, logp), wCol))]);
+  let dlogits = mul(sub(g.op('Exp', [logp]), target), wCol);
+  if (pairWeight > 0) {
+    // r = l1 - l0 per position; delta = r[chosen] - r[rejected]; loss += a * sum(w * softplus(-delta)) / sum(w).
+    const l0 = g.op('Squeeze', [g.op('Slice', [logits, ints([0]), ints([1]), ints([-1])]), ints([-1])]);
+    const l1 = g.op('Squeeze', [g.op('Slice', [logits, ints([1]), ints([2]), ints([-1])]), ints([-1])]);
+    const r = reshape(sub(l1, l0), [-1]);
+    const col = (j: number) => g.op('Squeeze', [g.op('Slice', [pairs, ints([j]), ints([j + 1]), ints([1])]), ints([1])]);
+    const chosen = col(0);
+    const rejected = col(1);
+    const delta = sub(g.op('Gather', [r, chosen]), g.op('Gather', [r, rejected]));
+    const pw = mul(g.op('Div', [pairW, g.op('Max', [sumAll(pairW), c(1e-12)])]), c(pairWeight));
+    // softplus(x) = relu(x) + log(1 + exp(-|x|)), stable and with double kernels (Softplus has none).
+    const negDelta = g.op('Neg', [delta]);
+    const softplus = add(g.op('Relu', [negDelta]), g.op('Log', [add(c(1), g.op('Exp', [g.op('Neg', [g.op('Abs', [negDelta])])]))]));
+    loss = add(loss, sumAll(mul(pw, softplus)));
+    // d loss / d delta = -pw * sigmoid(-delta); scattered to positions by one-hot rows over b * seq.
+    const dDelta = g.op('Neg', [mul(pw, g.op('Sigmoid', [negDelta]))]);
+    const n = g.op('Size', [r]);
+    const positions = g.op('Range', [zero, n, one]);
+    const rows = (idx: string) => g.op('Cast', [g.op('Equal', [g.op('Unsqueeze', [idx, ints([1])]), g.op('Unsqueeze', [positions, ints([0])])])], { to: elem === 'double' ? 11 : 1 });
+    const dr = mm(g.op('Unsqueeze', [dDelta, ints([0])]), sub(rows(chosen), rows(rejected)));
+    const drCol = g.op('Unsqueeze', [reshape(dr, [-1]), ints([-1])]);
+    const dPair = g.op('Concat', [g.op('Neg', [drCol]), drCol], { axis: -1 });
+    dlogits = add(dlogits, g.op('Reshape', [dPair, g.op('Shape', [logits])]));
+  }
 
   // ---- backward ----
   const grads: Record<string, string> = {};

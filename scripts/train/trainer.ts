@@ -25,6 +25,8 @@ export interface TrainSettings {
   seed: number;
   /** onnxruntime intra-op threads (results are reproducible for a fixed count). */
   threads: number;
+  /** Classifier head: weight of the pairwise loss over sibling steps (0 = pointwise only); batches then carry pairs. */
+  pairLossWeight?: number;
 }
 
 export const DEFAULT_TRAIN: Omit<TrainSettings, 'steps' | 'seed'> = {
@@ -100,7 +102,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const zeros = () => new Map(infos.map((i) => [i.name, new Float32Array(i.dims.reduce((a, b) => a * b, 1))]));
     state = { step: 0, params, m: zeros(), v: zeros(), losses: [] };
   }
-  const session = await ort.InferenceSession.create(buildStepGraph(spec, { mode: 'train', beta1: settings.beta1, beta2: settings.beta2, clipNorm: settings.clipNorm }), {
+  const session = await ort.InferenceSession.create(buildStepGraph(spec, { mode: 'train', beta1: settings.beta1, beta2: settings.beta2, clipNorm: settings.clipNorm, pairLossWeight: settings.pairLossWeight ?? 0 }), {
     intraOpNumThreads: settings.threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
@@ -125,6 +127,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       feeds.input_ids = new ort.Tensor('int64', batch.ids, [batch.batch, batch.seq]);
       feeds.targets = batch.targets instanceof BigInt64Array ? new ort.Tensor('int64', batch.targets, [batch.batch, batch.seq]) : new ort.Tensor('float32', batch.targets, [batch.batch, batch.seq]);
       feeds.weights = new ort.Tensor('float32', batch.weights, [batch.batch, batch.seq]);
+      if ((settings.pairLossWeight ?? 0) > 0) {
+        // A batch without pairs feeds one padding pair of weight 0.
+        const n = batch.pairWeights?.length ?? 0;
+        feeds.pairs = new ort.Tensor('int64', n > 0 ? batch.pairs! : new BigInt64Array(2), [Math.max(1, n), 2]);
+        feeds.pair_weights = new ort.Tensor('float32', n > 0 ? batch.pairWeights! : new Float32Array(1), [Math.max(1, n)]);
+      }
       feeds.lr = new ort.Tensor('float32', Float32Array.of(lrT), []);
       feeds.lr_decay = new ort.Tensor('float32', Float32Array.of(lr * settings.weightDecay), []);
       const t0 = performance.now();

@@ -18,8 +18,8 @@ const scratch = mkdtempSync(join(tmpdir(), 'mcts-gen-train-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** Finite-difference check of every parameter entry of a small model; returns the worst relative error. */
-async function gradientCheck(spec: ModelSpec): Promise<{ worst: number; checked: number; loss: number }> {
-  const session = await ort.InferenceSession.create(buildStepGraph(spec, { mode: 'grad', elem: 'double' }));
+async function gradientCheck(spec: ModelSpec, pairLossWeight = 0): Promise<{ worst: number; checked: number; loss: number }> {
+  const session = await ort.InferenceSession.create(buildStepGraph(spec, { mode: 'grad', elem: 'double', pairLossWeight }));
   // Scaled-up random weights so that every path (attention, ReLU, LayerNorm) carries a sizeable gradient.
   const params = new Map<string, Float64Array>();
   for (const [name, a] of initParams(spec, 3)) params.set(name, Float64Array.from(a, (x, i) => x * 8 + (name.includes('_g') ? 0 : 0.05 * Math.sin(i))));
@@ -33,6 +33,11 @@ async function gradientCheck(spec: ModelSpec): Promise<{ worst: number; checked:
   const weights = Float64Array.from({ length: B * T }, (_, i) => (i % 4 === 0 ? 0 : 1 + (i % 3)));
   const feeds = (): Record<string, ort.Tensor> => {
     const f: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', ids, [B, T]), targets, weights: new ort.Tensor('float64', weights, [B, T]) };
+    if (pairLossWeight > 0) {
+      // Positions across both rows, one repeated, one padding pair of weight 0.
+      f.pairs = new ort.Tensor('int64', BigInt64Array.from([2, 9, 11, 3, 5, 2, 0, 1].map(BigInt)), [4, 2]);
+      f.pair_weights = new ort.Tensor('float64', Float64Array.from([1, 2, 0.5, 0]), [4]);
+    }
     for (const info of paramInfos(spec)) f[info.name] = new ort.Tensor('float64', params.get(info.name)!, info.dims);
     return f;
   };
@@ -73,6 +78,13 @@ describe('step graph gradients', () => {
   it('the classifier head (soft labels) matches central finite differences on every parameter', async () => {
     const r = await gradientCheck({ ...tiny, head: 'classifier' });
     expect(r.worst).toBeLessThan(1e-4);
+  }, 120_000);
+
+  it('the classifier head with the pairwise loss matches central finite differences, and the pairs change the loss', async () => {
+    const plain = await gradientCheck({ ...tiny, head: 'classifier' });
+    const r = await gradientCheck({ ...tiny, head: 'classifier' }, 0.7);
+    expect(r.worst).toBeLessThan(1e-4);
+    expect(r.loss).toBeGreaterThan(plain.loss);
   }, 120_000);
 });
 
@@ -172,5 +184,49 @@ describe('training data', () => {
     expect(() => readPrmExamples([file], 512, soft)).toThrow(`${file}:2:`);
     writeFileSync(file, 'not json\n');
     expect(() => readPrmExamples([file], 512, soft)).toThrow(`${file}:1: not JSON`);
+  });
+
+  it('pairs sibling steps of the same problem and prefix, and batches point the pairwise loss at their tags', async () => {
+    const file = join(scratch, 'pairs.jsonl');
+    const row = (problemId: string, completions: string[], labels: boolean[]) => JSON.stringify({ problemId, prompt: 'Q?\n\n', completions, labels, values: labels.map((l) => (l ? 1 : 0)) });
+    writeFileSync(
+      file,
+      [
+        row('a', ['2 + 2 = 4', '4 * 3 = 12'], [true, true]),
+        row('a', ['2 + 2 = 4', '4 * 3 = 13'], [true, false]),
+        row('a', ['2 + 2 = 4', '4 * 3 = 11'], [true, false]),
+        row('a', ['2 + 2 = 4', '4 * 3 = 13'], [true, false]), // a repeat: no new pair
+        row('b', ['2 + 2 = 4', '4 * 3 = 14'], [true, false]), // another problem: never paired with a
+        '{"done": "a"}',
+      ].join('\n') + '\n',
+    );
+    const read = readPrmExamples([file], 512, { target: 'labels', solvedOnly: false });
+    expect(read.examples).toHaveLength(5);
+    expect(read.pairs).toEqual([
+      { chosen: { example: 0, step: 1 }, rejected: { example: 1, step: 1 } },
+      { chosen: { example: 0, step: 1 }, rejected: { example: 2, step: 1 } },
+    ]);
+    const batches = exampleBatches(read.examples, { seed: 2, batchSize: 4, head: 'classifier', pairs: read.pairs, pairsPerBatch: 1 });
+    for (let k = 0; k < 4; k++) {
+      const b = batches.batch(k);
+      expect(b.batch).toBe(4);
+      const [chosen, rejected] = [...b.pairs!].map(Number);
+      // Both positions are tags, in the pair's rows (0 and 1), with the pair's labels as targets.
+      expect(Number(b.ids[chosen])).toBe(SEP_ID);
+      expect(Number(b.ids[rejected])).toBe(SEP_ID);
+      expect(Math.floor(chosen / b.seq)).toBe(0);
+      expect(Math.floor(rejected / b.seq)).toBe(1);
+      expect([b.targets[chosen], b.targets[rejected]]).toEqual([1, 0]);
+      expect([...b.pairWeights!]).toEqual([1]);
+    }
+    // One training step with and without the pairwise term: the same batch, a larger loss with it.
+    const spec: ModelSpec = { layers: 1, hidden: 16, heads: 2, ffn: 32, maxPositions: 64, vocabSize: VOCAB_SIZE, head: 'classifier' };
+    const losses: number[] = [];
+    for (const pairLossWeight of [0, 1]) {
+      const r = await train({ spec, settings: { ...DEFAULT_TRAIN, steps: 1, seed: 1, threads: 1, pairLossWeight }, data: batches });
+      losses.push(r.losses[0]);
+    }
+    expect(Number.isFinite(losses[1])).toBe(true);
+    expect(losses[1]).toBeGreaterThan(losses[0]);
   });
 });
