@@ -18,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EMBEDDED_POLICY_DEFAULTS, EMBEDDED_STEP_DELIMITER } from '../policies/onnx/index.js';
 import { createDefaultRegistry, generateArithProblems, inShard, parseShard, runToDirectory, type PluginSpec } from '../src/index.js';
-import { LABEL_SOURCES, labelBalance, labelProblem, type LabelSource, type LabelledRecord } from './train/labels.js';
+import { LABEL_SOURCES, labelBalance, labelProblem, truthAgreement, type LabelSource, type LabelledRecord } from './train/labels.js';
 
 const { values } = parseArgs({
   options: {
@@ -102,6 +102,7 @@ if (source === 'tree') {
   const all: Pick<LabelledRecord, 'labels'>[] = kept.map((l) => JSON.parse(l) as { labels?: boolean[] }).filter((r): r is { labels: boolean[] } => Array.isArray(r.labels));
   let tokens = 0;
   let estimates = 0;
+  const agreement = { agree: 0, total: 0, falsePositive: 0, falseNegative: 0 };
   let last = 0;
   let count = 0;
   try {
@@ -118,6 +119,14 @@ if (source === 'tree') {
       });
       tokens += r.generatedTokens;
       estimates += r.estimates;
+      for (const rec of r.records) {
+        const a = truthAgreement(problem, rec);
+        if (a === undefined) continue;
+        agreement.agree += a.agree;
+        agreement.total += a.total;
+        agreement.falsePositive += a.falsePositive;
+        agreement.falseNegative += a.falseNegative;
+      }
       all.push(...r.records);
       appendFileSync(file, [...r.records.map((x) => JSON.stringify(x)), JSON.stringify({ done: problem.id })].map((l) => `${l}\n`).join(''));
       const now = performance.now();
@@ -135,4 +144,8 @@ if (source === 'tree') {
   const total = balance.reduce((a, b) => a + b.total, 0);
   process.stderr.write(`${file}: ${all.length} records, ${total} steps, ${pos} good (${((100 * pos) / Math.max(1, total)).toFixed(1)} %); ${tokens.toLocaleString('en-US')} tokens this run, ${seconds()} s\n`);
   process.stderr.write(`good share by step: ${balance.map((b) => `${b.depth}: ${((100 * b.positive) / b.total).toFixed(0)} % of ${b.total}`).join(', ')}\n`);
+  if (agreement.total > 0) {
+    const pc = (k: number) => `${((100 * k) / agreement.total).toFixed(1)} %`;
+    process.stderr.write(`agreement with the worked solutions (this run): ${pc(agreement.agree)} of ${agreement.total} steps; labelled good but wrong ${pc(agreement.falsePositive)}, labelled bad but right ${pc(agreement.falseNegative)}\n`);
+  }
 }

@@ -23,6 +23,7 @@
 // Same problem, policy, verifier and seed give the same records.
 
 import { Rng, claimedResult, emptyUsage, formatNumber, solveWorked, workedSolutionOf, type CallContext, type Policy, type Problem, type Trajectory, type Verifier } from '../../src/index.js';
+import { checkStepClaims } from '../../verifiers/math/index.js';
 import { solutionSteps } from './data.js';
 
 export const LABEL_SOURCES = ['verdict', 'mc', 'omega', 'reference'] as const;
@@ -213,6 +214,33 @@ export async function labelProblem(problem: Problem, policy: Policy, verifier: V
   }
   return { records, generatedTokens: usage.generatedTokens, estimates: estimates.size };
 }
+
+/**
+ * Agreement of a record's labels with the problem's worked solution (when it has one): the truth of
+ * step i is "every step up to i has holding claims and the true result, and a last step states the true
+ * answer" (after a bad step every step is bad). Undefined without a worked solution.
+ */
+export function truthAgreement(problem: Problem, record: Pick<LabelledRecord, 'completions' | 'labels'>): { agree: number; total: number; falsePositive: number; falseNegative: number } | undefined {
+  const worked = workedSolutionOf(problem);
+  if (worked === undefined) return undefined;
+  const results = solveWorked(worked);
+  let ok = true;
+  const out = { agree: 0, total: 0, falsePositive: 0, falseNegative: 0 };
+  record.labels.forEach((label, i) => {
+    const step = record.completions[i];
+    if (i < results.length) {
+      const r = claimedResult(step);
+      ok = ok && r !== undefined && formatNumber(r) === formatNumber(results[i]) && checkStepClaims(step).verdict !== 'fail';
+    } else ok = ok && i === results.length && FINAL_LINE.exec(step)?.[1] === worked.answer;
+    out.total++;
+    if (label === ok) out.agree++;
+    else if (label) out.falsePositive++;
+    else out.falseNegative++;
+  });
+  return out;
+}
+
+const FINAL_LINE = /^\s*The answer is (-?\d+(?:\.\d+)?)\.?\s*$/;
 
 /** Label balance of records: positives and totals per step depth (the last bucket gathers deeper steps). */
 export function labelBalance(records: readonly Pick<LabelledRecord, 'labels'>[], depths = 6): { depth: string; positive: number; total: number }[] {

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyOp, arithProblemAt, createDefaultRegistry, formatNumber, solveWorked, workedSolutionOf, type Policy, type Problem, type Verifier } from '../../src/index.js';
 import { checkStepClaims } from '../../verifiers/math/index.js';
-import { labelBalance, labelProblem, type LabelOptions, type LabelledRecord } from '../../scripts/train/labels.js';
+import { labelBalance, labelProblem, truthAgreement, type LabelOptions, type LabelledRecord } from '../../scripts/train/labels.js';
 
 const env = { baseDir: process.cwd() };
 const problems: Problem[] = [3, 4, 5, 6].map((i) => arithProblemAt(0, i));
@@ -49,6 +49,7 @@ describe('PRM step-label sources', () => {
     for (const r of records) {
       const problem = problems.find((p) => p.id === r.problemId)!;
       expect(r.labels).toEqual(truthLabels(problem, r.completions).slice(0, r.labels.length));
+      expect(truthAgreement(problem, r)).toEqual({ agree: r.labels.length, total: r.labels.length, falsePositive: 0, falseNegative: 0 });
       // Only the last label of a record may be false.
       expect(r.labels.slice(0, -1).every((l) => l)).toBe(true);
       for (const l of r.labels) l ? good++ : bad++;
@@ -58,7 +59,11 @@ describe('PRM step-label sources', () => {
   });
 
   it('verdict: a step is good exactly while every claim so far holds (and the last step needs a verified answer)', async () => {
-    for (const r of await label('verdict')) {
+    const records = await label('verdict');
+    // Blind to wrong operands: some steps it calls good are wrong by the worked solution.
+    const fp = records.reduce((n, r) => n + truthAgreement(problems.find((p) => p.id === r.problemId)!, r)!.falsePositive, 0);
+    expect(fp).toBeGreaterThan(0);
+    for (const r of records) {
       let holds = true;
       r.completions.forEach((step, i) => {
         if (checkStepClaims(step).verdict === 'fail') holds = false;
