@@ -21,27 +21,8 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EMBEDDED_POLICY_DEFAULTS, EMBEDDED_PRM_DEFAULTS } from '../policies/onnx/index.js';
-import {
-  FLAG,
-  Rng,
-  applyOp,
-  createDefaultRegistry,
-  emptyUsage,
-  formatNumber,
-  generateArithProblems,
-  parseConfig,
-  runSearch,
-  solveWorked,
-  stepText,
-  finalText,
-  wilsonInterval,
-  workedSolutionOf,
-  type PluginSpec,
-  type Policy,
-  type Problem,
-  type RewardModel,
-  type WorkedSolution,
-} from '../src/index.js';
+import { FLAG, createDefaultRegistry, formatNumber, generateArithProblems, parseConfig, runSearch, wilsonInterval, type PluginSpec, type Policy, type RewardModel, Rng } from '../src/index.js';
+import { FINAL_RE, auc, sampleAtTruePrefixes, siblingPairs, stepIsRight, truthOf, type Sample } from '../scripts/train/prm-eval.js';
 
 const { values } = parseArgs({
   options: {
@@ -66,72 +47,6 @@ const policySpec: PluginSpec =
 const prmSpec: PluginSpec =
   values['prm-dir'] === undefined ? { kind: 'embedded-prm', options: {} } : { kind: 'onnx-prm', options: { modelDir: resolve(values['prm-dir']), ...EMBEDDED_PRM_DEFAULTS, intraOpNumThreads: 1 } };
 
-// ---------------------------------------------------------------------------------------------------
-// Truth from the worked solution.
-
-const STEP_RE = /^\s*(-?\d+(?:\.\d+)?)\s*([-+*/])\s*(-?\d+(?:\.\d+)?)\s*=\s*(-?\d+(?:\.\d+)?)\s*$/;
-const FINAL_RE = /^\s*The answer is (-?\d[\d,]*(?:\.\d+)?)\.?\s*$/;
-
-/** The worked solution's steps as text, its true step results, and the answer. */
-function truthOf(problem: Problem): { worked: WorkedSolution; steps: string[]; results: number[] } {
-  const worked = workedSolutionOf(problem);
-  if (worked === undefined) throw new Error(`problem ${problem.id} has no worked solution`);
-  const results = solveWorked(worked);
-  const steps = worked.steps.map((s, i) => stepText(typeof s.a === 'number' ? s.a : results[s.a.ref], s.op, typeof s.b === 'number' ? s.b : results[s.b.ref], results[i]));
-  steps.push(finalText(worked.answer));
-  return { worked, steps, results };
-}
-
-/** Step `depth` (0-based) after the true steps before it: right when its claim holds and its result (or final answer) is the true one. */
-export function stepIsRight(truth: ReturnType<typeof truthOf>, depth: number, text: string): boolean {
-  const n = truth.worked.steps.length;
-  if (depth === n) {
-    const m = FINAL_RE.exec(text);
-    return m !== null && formatNumber(Number(m[1].replace(/,/g, ''))) === truth.worked.answer;
-  }
-  const m = STEP_RE.exec(text);
-  if (m === null) return false;
-  const [a, op, b, r] = [Number(m[1]), m[2] as '+' | '-' | '*' | '/', Number(m[3]), Number(m[4])];
-  return formatNumber(applyOp(a, op, b)) === formatNumber(r) && formatNumber(r) === formatNumber(truth.results[depth]);
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Statistics.
-
-/** AUC of `pos` against `neg` (Mann-Whitney, ties count half); NaN when either side is empty. */
-function auc(pos: readonly number[], neg: readonly number[]): number {
-  if (pos.length === 0 || neg.length === 0) return Number.NaN;
-  const all = [...pos.map((s) => [s, 1] as const), ...neg.map((s) => [s, 0] as const)].sort((x, y) => x[0] - y[0]);
-  let rankSum = 0;
-  for (let i = 0; i < all.length; ) {
-    let j = i;
-    while (j < all.length && all[j][0] === all[i][0]) j++;
-    const avgRank = (i + 1 + j) / 2;
-    for (let k = i; k < j; k++) if (all[k][1] === 1) rankSum += avgRank;
-    i = j;
-  }
-  return (rankSum - (pos.length * (pos.length + 1)) / 2) / (pos.length * neg.length);
-}
-
-/** Right/wrong pairs at the same prefix ordered by the scorer (ties half), and the pair count. */
-function siblingPairs(groups: readonly Sample[][], score: (s: Sample) => number): { wins: number; pairs: number } {
-  let wins = 0;
-  let pairs = 0;
-  for (const g of groups) {
-    for (const p of g) {
-      if (!p.right) continue;
-      for (const q of g) {
-        if (q.right) continue;
-        const a = score(p);
-        const b = score(q);
-        wins += a > b ? 1 : a === b ? 0.5 : 0;
-        pairs++;
-      }
-    }
-  }
-  return { wins, pairs };
-}
-
 function percentile95(stats: number[]): [number, number] {
   const s = stats.filter((x) => Number.isFinite(x)).sort((x, y) => x - y);
   if (s.length === 0) return [Number.NaN, Number.NaN];
@@ -140,17 +55,6 @@ function percentile95(stats: number[]): [number, number] {
 
 // ---------------------------------------------------------------------------------------------------
 // Part 1: step ranking.
-
-interface Sample {
-  problem: number;
-  depth: number;
-  text: string;
-  logprob: number;
-  tokens: number;
-  right: boolean;
-  final: boolean;
-  prm: number;
-}
 
 const SCORERS: Record<string, (s: Sample) => number> = {
   prm: (s) => s.prm,
@@ -161,28 +65,14 @@ const SCORERS: Record<string, (s: Sample) => number> = {
 };
 
 async function sampleSteps(policy: Policy, prm: RewardModel): Promise<Sample[][][]> {
-  // byProblem[p][depth] = distinct sampled steps at that prefix.
-  const byProblem: Sample[][][] = [];
   const started = performance.now();
-  for (let p = 0; p < problems.length; p++) {
-    const problem = problems[p];
-    const truth = truthOf(problem);
-    const groups: Sample[][] = [];
-    for (let depth = 0; depth < truth.steps.length; depth++) {
-      const prefix = truth.steps.slice(0, depth);
-      const ctx = { signal: new AbortController().signal, rng: Rng.fromSeed(Number(values.seed)).split('bench-prm').split(problem.id).split(depth), usage: emptyUsage() };
-      const candidates = await policy.propose({ problem, steps: prefix }, width, ctx);
-      const seen = new Set<string>();
-      const distinct = candidates.filter((c) => (seen.has(c.text) ? false : (seen.add(c.text), true)));
-      const scores = distinct.length === 0 ? new Float64Array(0) : await prm.score(distinct.map((c) => ({ problem, steps: [...prefix, c.text] })), ctx);
-      groups.push(
-        distinct.map((c, i) => ({ problem: p, depth, text: c.text, logprob: c.logprob, tokens: c.tokens, right: stepIsRight(truth, depth, c.text), final: depth === truth.steps.length - 1, prm: scores[i] })),
-      );
-    }
-    byProblem.push(groups);
-    if ((p + 1) % 50 === 0 || p + 1 === problems.length) process.stderr.write(`steps: ${p + 1}/${problems.length} problems, ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
-  }
-  return byProblem;
+  return sampleAtTruePrefixes(problems, policy, prm, {
+    width,
+    seed: Number(values.seed),
+    onProblem: (done) => {
+      if (done % 50 === 0 || done === problems.length) process.stderr.write(`steps: ${done}/${problems.length} problems, ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+    },
+  });
 }
 
 interface RankingFigures {

@@ -23,8 +23,8 @@
 // Same problem, policy, verifier and seed give the same records.
 
 import { Rng, claimedResult, emptyUsage, formatNumber, solveWorked, workedSolutionOf, type CallContext, type Policy, type Problem, type Trajectory, type Verifier } from '../../src/index.js';
-import { checkStepClaims } from '../../verifiers/math/index.js';
 import { solutionSteps } from './data.js';
+import { stepIsRight, truthOf } from './prm-eval.js';
 
 export const LABEL_SOURCES = ['verdict', 'mc', 'omega', 'reference'] as const;
 export type LabelSource = (typeof LABEL_SOURCES)[number];
@@ -221,17 +221,12 @@ export async function labelProblem(problem: Problem, policy: Policy, verifier: V
  * answer" (after a bad step every step is bad). Undefined without a worked solution.
  */
 export function truthAgreement(problem: Problem, record: Pick<LabelledRecord, 'completions' | 'labels'>): { agree: number; total: number; falsePositive: number; falseNegative: number } | undefined {
-  const worked = workedSolutionOf(problem);
-  if (worked === undefined) return undefined;
-  const results = solveWorked(worked);
+  if (workedSolutionOf(problem) === undefined) return undefined;
+  const truth = truthOf(problem);
   let ok = true;
   const out = { agree: 0, total: 0, falsePositive: 0, falseNegative: 0 };
   record.labels.forEach((label, i) => {
-    const step = record.completions[i];
-    if (i < results.length) {
-      const r = claimedResult(step);
-      ok = ok && r !== undefined && formatNumber(r) === formatNumber(results[i]) && checkStepClaims(step).verdict !== 'fail';
-    } else ok = ok && i === results.length && FINAL_LINE.exec(step)?.[1] === worked.answer;
+    ok = ok && stepIsRight(truth, i, record.completions[i]);
     out.total++;
     if (label === ok) out.agree++;
     else if (label) out.falsePositive++;
@@ -239,8 +234,6 @@ export function truthAgreement(problem: Problem, record: Pick<LabelledRecord, 'c
   });
   return out;
 }
-
-const FINAL_LINE = /^\s*The answer is (-?\d+(?:\.\d+)?)\.?\s*$/;
 
 /** Label balance of records: positives and totals per step depth (the last bucket gathers deeper steps). */
 export function labelBalance(records: readonly Pick<LabelledRecord, 'labels'>[], depths = 6): { depth: string; positive: number; total: number }[] {

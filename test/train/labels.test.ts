@@ -3,8 +3,9 @@
 // reading of the worked solution, and determinism.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyOp, arithProblemAt, createDefaultRegistry, formatNumber, solveWorked, workedSolutionOf, type Policy, type Problem, type Verifier } from '../../src/index.js';
+import { arithProblemAt, createDefaultRegistry, type Policy, type Problem, type Verifier } from '../../src/index.js';
 import { checkStepClaims } from '../../verifiers/math/index.js';
+import { stepIsRight, truthOf } from '../../scripts/train/prm-eval.js';
 import { labelBalance, labelProblem, truthAgreement, type LabelOptions, type LabelledRecord } from '../../scripts/train/labels.js';
 
 const env = { baseDir: process.cwd() };
@@ -23,15 +24,11 @@ afterAll(async () => {
 
 const options = (source: LabelOptions['source'], extra: Partial<LabelOptions> = {}): LabelOptions => ({ source, solutions: 4, completions: 3, seed: 7, delimiter: '\n\n', ...extra });
 
-/** Independent truth: step i's "a op b = r" holds and r is the worked step's true result; the last step states the answer. */
+/** Truth by bench:prm's reading of the worked solution (a strict "a op b = r" parse, not the verifier's). */
 function truthLabels(problem: Problem, steps: readonly string[]): boolean[] {
-  const worked = workedSolutionOf(problem)!;
-  const results = solveWorked(worked);
-  return steps.map((s, i) => {
-    if (i === results.length) return s.trim() === `The answer is ${worked.answer}`;
-    const m = /^(-?\d+(?:\.\d+)?) ([-+*/]) (-?\d+(?:\.\d+)?) = (-?\d+(?:\.\d+)?)$/.exec(s.trim());
-    return m !== null && formatNumber(applyOp(Number(m[1]), m[2] as '+', Number(m[3]))) === formatNumber(Number(m[4])) && formatNumber(Number(m[4])) === formatNumber(results[i]);
-  });
+  const truth = truthOf(problem);
+  let ok = true;
+  return steps.map((s, i) => (ok = ok && stepIsRight(truth, i, s)));
 }
 
 async function label(source: LabelOptions['source'], extra: Partial<LabelOptions> = {}): Promise<LabelledRecord[]> {
