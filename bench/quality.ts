@@ -9,6 +9,8 @@
 // --models embedded (default): the embedded policy and PRM that mcts-gen trains (models/).
 // --models scripted: the scripted policy (30 % step error) and scripted reward model (80 % accurate).
 //
+// Reward kind logprob (the policy's own step probability) runs as its own variants, beside the PRM.
+//
 // Run: npm run bench:quality [-- --problems 300 --budgets 600,1200 --workers 2 --only mcts,best-of-n --json out.json]
 // --set path=value (repeatable) overrides the config of every variant, e.g. --set search.width=2.
 // Needs the build (npm run build): pool workers run dist/.
@@ -85,6 +87,18 @@ const variants: Variant[] = [
     config: { algorithm: 'mcts', search: { lambda: 0, pruneFalseSteps: false }, budget: many },
   },
   { key: 'mcts', name: `mcts, defaults (${rm} + verifier, lambda 0.5)`, config: { algorithm: 'mcts', budget: many } },
+  // The policy's own step probability as the value (reward kind logprob): the cheap baseline a learned PRM must beat.
+  {
+    key: 'best-of-n-logprob',
+    name: 'best-of-n (logprob picks, mean over steps), false steps not pruned',
+    config: { algorithm: 'best-of-n', reward: { kind: 'logprob', options: {} }, search: { samples: 4096, pruneFalseSteps: false, aggregate: 'mean' } },
+  },
+  {
+    key: 'mcts-logprob',
+    name: 'mcts + logprob, no verifier in the loop (lambda 0, no pruning)',
+    config: { algorithm: 'mcts', reward: { kind: 'logprob', options: {} }, search: { lambda: 0, pruneFalseSteps: false }, budget: many },
+  },
+  { key: 'mcts-logprob-verifier', name: 'mcts, logprob + verifier (lambda 0.5)', config: { algorithm: 'mcts', reward: { kind: 'logprob', options: {} }, budget: many } },
 ];
 const wanted = values.only?.split(',');
 const selected = wanted === undefined ? variants : variants.filter((v) => wanted.includes(v.key));
@@ -216,6 +230,14 @@ for (const budget of budgets) {
     );
   }
   if (mcts !== undefined) console.log(`${budget} tokens, mcts duplicate-token share ${pct(mcts.duplicateTokenShare)} (target <= 15%: ${mcts.duplicateTokenShare <= 0.15 ? 'met' : 'NOT met'})`);
+  // A value that ranks: tree search guided by the value alone (no verifier in the loop) against majority vote.
+  const sc = rows.find((r) => r.budget === budget && r.key === 'self-consistency');
+  for (const key of ['mcts-prm', 'mcts-logprob']) {
+    const guided = rows.find((r) => r.budget === budget && r.key === key);
+    if (sc === undefined || guided === undefined) continue;
+    const gap = 100 * (guided.accuracy - sc.accuracy);
+    console.log(`${budget} tokens, ${key} vs self-consistency: accuracy ${gap >= 0 ? '+' : ''}${gap.toFixed(1)} points (target >= +10: ${gap >= 10 ? 'met' : 'NOT met'})`);
+  }
 }
 const falseTraces = rows.reduce((s, r) => s + r.falseStepTraces, 0);
 console.log(`verified traces holding a false arithmetic step, all algorithms: ${falseTraces} (target 0: ${falseTraces === 0 ? 'met' : 'NOT met'})`);
