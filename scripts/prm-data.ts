@@ -1,7 +1,7 @@
 // Step labels for the embedded PRM, made by mcts-gen itself on training problems (built-in seed 2000
 // by default, disjoint from the held-out seed 0 of the benchmarks and the policy's seeds 1000/1001).
 //
-//   tsx scripts/prm-data.ts [--source tree|verdict|mc|omega] [--out out/prm-data] [--count 600] [--seed 2000]
+//   tsx scripts/prm-data.ts [--source tree|verdict|mc|omega|reference] [--out out/prm-data] [--count 600] [--seed 2000]
 //                           [--policy-dir DIR (another trained policy; default the embedded one)]
 //   tree (default):  MCTS with the policy and the math verifier only (no reward model), writing an
 //                    ordinary run directory whose steps.jsonl holds the trees' labels and soft values.
