@@ -55,7 +55,7 @@ export interface LabelledRecord {
   /** Monte Carlo estimate where one was made, else the label as 0 or 1. */
   values: number[];
   source: LabelSource;
-  /** The sampled solution reached a verified answer with every claim holding. */
+  /** The sampled solution reached a verified answer with every claim holding (false for `--siblings` records, which are not whole solutions). */
   verified: boolean;
 }
 
