@@ -12,6 +12,9 @@
 // Reward kind logprob (the policy's own step probability) runs as its own variants, beside the PRM.
 //
 // Run: npm run bench:quality [-- --problems 300 --budgets 600,1200 --workers 2 --only mcts,best-of-n --json out.json]
+// --compare earlier.json: for each row also in that file (same budget and algorithm key, same problems),
+// the paired difference of solve rate and accuracy, problem by problem, with a 95 % bootstrap interval:
+// the way to tell whether a change of model or setting moved a row (the JSON keeps per-problem results).
 // --set path=value (repeatable) overrides the config of every variant, e.g. --set search.width=2.
 // Needs the build (npm run build): pool workers run dist/.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +33,7 @@ const { values } = parseArgs({
     models: { type: 'string', default: 'embedded' },
     only: { type: 'string' },
     json: { type: 'string' },
+    compare: { type: 'string' },
     set: { type: 'string', multiple: true },
   },
 });
@@ -124,6 +128,8 @@ interface Row {
   traces: number;
   stoppedBy: Record<string, number>;
   wallS: number;
+  /** Problem ids in order, and per problem: a verified solution exists (solved), the committed answer passed (success). */
+  perProblem: { ids: string[]; solved: boolean[]; success: boolean[] };
 }
 
 function readJsonl<T>(file: string): T[] {
@@ -184,6 +190,7 @@ try {
         traces: traces.length,
         stoppedBy: summary.stoppedBy,
         wallS: ms / 1000,
+        perProblem: { ids: ledger.map((e) => e.problemId), solved: ledger.map((e) => e.stats!.solved), success: ledger.map((e) => e.stats!.success) },
       };
       rows.push(row);
       process.stderr.write(`${budget} ${v.key}: acc ${(100 * row.accuracy).toFixed(1)}% solved ${(100 * row.solveRate).toFixed(1)}% traces/1k ${tr.toFixed(2)} dup ${(100 * row.duplicateTokenShare).toFixed(1)}% ${(ms / 1000).toFixed(0)} s\n`);
@@ -241,4 +248,27 @@ for (const budget of budgets) {
 }
 const falseTraces = rows.reduce((s, r) => s + r.falseStepTraces, 0);
 console.log(`verified traces holding a false arithmetic step, all algorithms: ${falseTraces} (target 0: ${falseTraces === 0 ? 'met' : 'NOT met'})`);
+if (values.compare !== undefined) {
+  // Paired by problem id: a row's figure here minus the same row's figure in the earlier file.
+  const earlier = JSON.parse(readFileSync(values.compare, 'utf8')) as { rows?: Partial<Row>[] };
+  console.log('');
+  console.log(`Paired differences against ${values.compare} (this run minus that one, per problem; 95 % bootstrap interval):`);
+  let compared = 0;
+  for (const r of rows) {
+    const old = earlier.rows?.find((o) => o.budget === r.budget && o.key === r.key);
+    if (old?.perProblem === undefined) continue;
+    const at = new Map(old.perProblem.ids.map((id, i) => [id, i]));
+    const both = r.perProblem.ids.map((id, i) => [i, at.get(id)] as const).filter((x): x is readonly [number, number] => x[1] !== undefined);
+    if (both.length === 0) continue;
+    const diff = (mine: boolean[], theirs: boolean[]) => {
+      const d = both.map(([i, j]) => Number(mine[i]) - Number(theirs[j]));
+      const ones = d.map(() => 1);
+      return `${(100 * d.reduce((a, b) => a + b, 0) / d.length).toFixed(1)} points ${ci(bootstrapRatio(d, ones, 100), (x) => x.toFixed(1))}`;
+    };
+    const perProblem = old.perProblem;
+    console.log(`${r.budget} ${r.key} (${both.length} problems): solved ${diff(r.perProblem.solved, perProblem.solved)}, accuracy ${diff(r.perProblem.success, perProblem.success)}`);
+    compared++;
+  }
+  if (compared === 0) console.log('no row of this run has per-problem results in that file');
+}
 if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify({ problems: count, seed: problemSeed, models, rows }, null, 2)}\n`);
