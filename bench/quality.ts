@@ -260,13 +260,14 @@ if (values.compare !== undefined) {
     const at = new Map(old.perProblem.ids.map((id, i) => [id, i]));
     const both = r.perProblem.ids.map((id, i) => [i, at.get(id)] as const).filter((x): x is readonly [number, number] => x[1] !== undefined);
     if (both.length === 0) continue;
-    const diff = (mine: boolean[], theirs: boolean[]) => {
-      const d = both.map(([i, j]) => Number(mine[i]) - Number(theirs[j]));
+    const theirs = old.perProblem;
+    const diff = (pick: (p: Row['perProblem']) => boolean[]) => {
+      const d = both.map(([i, j]) => Number(pick(r.perProblem)[i]) - Number(pick(theirs)[j]));
+      // The mean difference is sum(d) / sum(1), so the ratio bootstrap gives its interval.
       const ones = d.map(() => 1);
-      return `${(100 * d.reduce((a, b) => a + b, 0) / d.length).toFixed(1)} points ${ci(bootstrapRatio(d, ones, 100), (x) => x.toFixed(1))}`;
+      return `${((100 * d.reduce((a, b) => a + b, 0)) / d.length).toFixed(1)} points ${ci(bootstrapRatio(d, ones, 100), (x) => x.toFixed(1))}`;
     };
-    const perProblem = old.perProblem;
-    console.log(`${r.budget} ${r.key} (${both.length} problems): solved ${diff(r.perProblem.solved, perProblem.solved)}, accuracy ${diff(r.perProblem.success, perProblem.success)}`);
+    console.log(`${r.budget} ${r.key} (${both.length} problems): solved ${diff((p) => p.solved)}, accuracy ${diff((p) => p.success)}`);
     compared++;
   }
   if (compared === 0) console.log('no row of this run has per-problem results in that file');
