@@ -43,6 +43,15 @@ const budgets = values.budgets.split(',').map(Number);
 // Held out: the embedded policy trains on seed 1000 and its PRM on MCTS data from seed 2000.
 const problemSeed = models === 'embedded' ? Number(values.seed) : 1000 + Number(values.seed);
 const problems = generateArithProblems({ count, seed: problemSeed });
+// Read before the runs, so a bad --compare file fails at once rather than after them.
+let earlier: { rows?: Partial<Row>[] } | undefined;
+if (values.compare !== undefined) {
+  try {
+    earlier = JSON.parse(readFileSync(values.compare, 'utf8')) as { rows?: Partial<Row>[] };
+  } catch (e) {
+    throw new Error(`--compare ${values.compare}: not a bench:quality JSON file (${(e as Error).message})`);
+  }
+}
 
 /** 95 % percentile bootstrap interval (2,000 resamples of problems, seeded) of sum(num) / sum(den). */
 function bootstrapRatio(num: readonly number[], den: readonly number[], scale: number): [number, number] {
@@ -248,9 +257,8 @@ for (const budget of budgets) {
 }
 const falseTraces = rows.reduce((s, r) => s + r.falseStepTraces, 0);
 console.log(`verified traces holding a false arithmetic step, all algorithms: ${falseTraces} (target 0: ${falseTraces === 0 ? 'met' : 'NOT met'})`);
-if (values.compare !== undefined) {
+if (earlier !== undefined) {
   // Paired by problem id: a row's figure here minus the same row's figure in the earlier file.
-  const earlier = JSON.parse(readFileSync(values.compare, 'utf8')) as { rows?: Partial<Row>[] };
   console.log('');
   console.log(`Paired differences against ${values.compare} (this run minus that one, per problem; 95 % bootstrap interval):`);
   let compared = 0;
