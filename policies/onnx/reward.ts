@@ -1,5 +1,6 @@
 // Reward heads on local ONNX models: `onnx-prm` (process reward: a step-tag LM read at tag tokens, as
-// Math-Shepherd, or a 2-class classifier at separator tokens, as Qwen2.5-Math-PRM) and `onnx-orm`
+// Math-Shepherd, a 2-class classifier at separator tokens, as Qwen2.5-Math-PRM, or a generative PRM
+// that scores a step by its own log-probability under an LM trained for it) and `onnx-orm`
 // (a scalar value head read at the last token, through a sigmoid). Trajectories are scored in padded
 // batches; inputs over the length cap are truncated from the left or given a configured value, and counted.
 // Imports src/core and this folder; onnxruntime-node is loaded lazily in `create`.
@@ -42,8 +43,16 @@ const tokenRef = z.union([z.string().min(1), intIn(0, 10_000_000)], { error: 'mu
 
 export const onnxPrmOptions = z.strictObject({
   ...rewardCommonShape,
-  /** `step-tag`: LM logits of goodToken vs badToken at each tag (Math-Shepherd); `classifier`: 2-class logits at each separator (Qwen2.5-Math-PRM). */
-  head: oneOf(['step-tag', 'classifier']).default('step-tag'),
+  /**
+   * `step-tag`: LM logits of goodToken vs badToken at each tag (Math-Shepherd); `classifier`: 2-class
+   * logits at each separator (Qwen2.5-Math-PRM); `generative`: an LM's own log-probability of each step
+   * (its tokens and the step delimiter after it), sigmoid(generativeScale * sum + generativeBias), as a
+   * generative/implicit PRM (`scripts/train.ts prm --head generative` trains one). No tag is inserted.
+   */
+  head: oneOf(['step-tag', 'classifier', 'generative']).default('step-tag'),
+  /** Generative head: the step score's logit is generativeScale * (sum of the step's token log-probabilities) + generativeBias. */
+  generativeScale: numberIn(0, 1000).default(1),
+  generativeBias: numberIn(-1000, 1000).default(3),
   /** Token placed after each step; default "ки" (step-tag, Math-Shepherd) or "<extra_0>" (classifier, Qwen2.5-Math-PRM). */
   tagToken: z.string().min(1).optional(),
   /** Text between a step and its tag; default " " (step-tag) or "" (classifier). */
@@ -88,6 +97,8 @@ interface Encoded {
   positions: number[];
   /** Set when the input was over the cap and onTooLong = "value". */
   fixedScore: number | null;
+  /** Generative PRM: each step's tokens as [from, to) into ids. */
+  spans?: [number, number][];
 }
 
 type CommonOptions = z.output<z.ZodObject<typeof rewardCommonShape>>;
@@ -261,9 +272,12 @@ export class OnnxPrm extends OnnxRewardBase {
 
   constructor(readonly options: OnnxPrmOptions, model: ModelDirectory, ort: Ort, session: OrtSession, sig: ModelSignature, prompt: PromptRenderer) {
     super(options, model, ort, session, sig, prompt);
+    if (options.head === 'generative' && (options.tagToken !== undefined || options.beforeTag !== undefined || options.afterTag !== undefined)) {
+      throw new McgError('CONFIG_INVALID', 'reward.options.tagToken/beforeTag/afterTag do not apply to head "generative" (it scores the steps as the policy writes them)');
+    }
     const stepTag = options.head === 'step-tag';
     this.tagText = options.tagToken ?? (stepTag ? 'ки' : '<extra_0>');
-    this.tagId = resolveToken(model, this.tagText, 'tagToken');
+    this.tagId = options.head === 'generative' ? -1 : resolveToken(model, this.tagText, 'tagToken');
     this.beforeTag = options.beforeTag ?? (stepTag ? ' ' : '');
     this.afterTag = options.afterTag ?? (stepTag ? '\n' : '');
     this.goodId = resolveToken(model, options.goodToken, 'goodToken');
@@ -271,15 +285,33 @@ export class OnnxPrm extends OnnxRewardBase {
     this.name = `onnx-prm:${options.head}(${model.dir.split(/[\\/]/).pop() ?? model.dir})`;
   }
 
-  /** The scored text: prefix, then each step followed by beforeTag, the tag token and afterTag. */
+  /** The scored text: prefix, then each step followed by beforeTag, the tag token and afterTag (generative: by the step delimiter). */
   renderText(t: Trajectory): string {
     let text = this.prefixText(t);
-    for (const step of t.steps) text += step + this.beforeTag + this.tagText + this.afterTag;
+    for (const step of t.steps) text += this.options.head === 'generative' ? step + this.options.stepDelimiter : step + this.beforeTag + this.tagText + this.afterTag;
     return text;
+  }
+
+  /** Generative head: the prefix's ids, then each step + delimiter encoded on its own (as the policy appends them). */
+  private encodeGenerative(t: Trajectory): Encoded {
+    const ids = this.model.tokenizer.encode(this.prefixText(t), this.prompt.addSpecialTokens);
+    const spans: [number, number][] = [];
+    for (const step of t.steps) {
+      const from = ids.length;
+      ids.push(...this.model.tokenizer.encode(step + this.options.stepDelimiter, false));
+      spans.push([from, ids.length]);
+    }
+    const enc = this.capped(ids, () => []);
+    if (enc.fixedScore !== null) return enc;
+    // Cut from the left: shift the spans; token 0 has no position before it to predict it.
+    const cut = ids.length - enc.ids.length;
+    enc.spans = spans.map(([a, b]) => [Math.max(1, a - cut), Math.max(1, b - cut)]);
+    return enc;
   }
 
   protected encode(t: Trajectory): Encoded {
     if (t.steps.length === 0) return { ids: [], positions: [], fixedScore: this.options.emptyValue };
+    if (this.options.head === 'generative') return this.encodeGenerative(t);
     const ids = this.model.tokenizer.encode(this.renderText(t), this.prompt.addSpecialTokens);
     // Tags are found in the encoded text (as Math-Shepherd and Qwen2.5-Math-PRM do); steps that hold the
     // tag text themselves would add positions, so only the last steps.length tags are read.
@@ -310,9 +342,27 @@ export class OnnxPrm extends OnnxRewardBase {
     return Math.exp(row[this.options.positiveLabel] - max) / sum;
   }
 
+  /** Generative head: sigmoid(scale * sum of log p(token) over the step + bias) for each step. */
+  private generativeScores(enc: Encoded, read: (position: number) => Float32Array): number[] {
+    return (enc.spans ?? []).map(([from, to]) => {
+      let sum = 0;
+      for (let j = from; j < to; j++) {
+        const row = read(j - 1);
+        const id = enc.ids[j];
+        if (id >= row.length) throw new McgError('PLUGIN_FAILED', `${this.sig.modelPath}: token id ${id} is outside the ${row.length} logits (head "generative" needs a language-model output)`);
+        let max = Number.NEGATIVE_INFINITY;
+        for (const x of row) max = Math.max(max, x);
+        let z = 0;
+        for (const x of row) z += Math.exp(x - max);
+        sum += row[id] - max - Math.log(z);
+      }
+      return sigmoid(this.options.generativeScale * sum + this.options.generativeBias);
+    });
+  }
+
   protected scoreOf(enc: Encoded, read: (position: number) => Float32Array): number {
-    if (enc.positions.length === 0) return this.options.emptyValue;
-    const scores = enc.positions.map((p) => this.stepProbability(read(p)));
+    const scores = this.options.head === 'generative' ? this.generativeScores(enc, read) : enc.positions.map((p) => this.stepProbability(read(p)));
+    if (scores.length === 0) return this.options.emptyValue;
     if (this.options.stepScore === 'min') return Math.min(...scores);
     if (this.options.stepScore === 'mean') return scores.reduce((a, b) => a + b, 0) / scores.length;
     return scores[scores.length - 1];
