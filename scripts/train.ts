@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { VOCAB_SIZE } from './onnx/tiny-models.js';
 import { exampleBatches, policyBatches, readPrmExamples, type BatchSource, type PrmDataOptions } from './train/data.js';
-import { evaluateGreedy, exportModel, pickParams, readWeights } from './train/export.js';
+import { evaluateGreedy, exportModel, generativePrmRunAs, pickParams, readWeights } from './train/export.js';
 import { paramCount, validateSpec, type ModelSpec } from './train/model.js';
 import { DEFAULT_TRAIN, train, type TrainSettings } from './train/trainer.js';
 
@@ -26,6 +26,13 @@ prm:       --data FILE[,FILE] (steps.jsonl)  --init-from DIR (start from a polic
            --pair-loss W (add a pairwise loss over sibling steps with weight W; default 0 = off)
            --pairs-per-batch N (sibling pairs in each batch with --pair-loss; default 8)
            --pair-margin M (--target values: least value gap of a pair; default 0.5)
+           --head classifier|generative (default classifier: a 2-class head at each step's <sep>;
+             generative: the LM head scores a step by its own log-probability, sigmoid(scale * sum + bias),
+             trained with a cross-entropy per step; run it with onnx-prm head "generative")
+           --generative W (generative head: weight of the pointwise step loss beside the LM loss; default 1)
+           --gen-pair-loss W (generative head: weight of a loss over sibling pairs, right above wrong; default 0)
+           --gen-scale A --gen-bias B (generative head: the score's logit; defaults 1 and 3)
+           --lm-on-good true|false (generative head: next-token loss on steps labelled good; default true)
 `;
 
 interface Args {
@@ -78,8 +85,10 @@ function parseArgs(argv: string[]): Args {
     ffn: num('ffn', 512),
     maxPositions: num('max-positions', 512),
     vocabSize: VOCAB_SIZE,
-    head: task === 'policy' ? 'lm' : 'classifier',
+    head: 'lm',
   };
+  const prmHead = task === 'prm' ? oneOf('head', ['classifier', 'generative'], 'classifier') : 'classifier';
+  if (task === 'prm' && prmHead === 'classifier') spec.head = 'classifier';
   validateSpec(spec);
   const settings: TrainSettings = {
     ...DEFAULT_TRAIN,
@@ -96,6 +105,14 @@ function parseArgs(argv: string[]): Args {
     if (task !== 'prm') throw new UsageError('--pair-loss is for the prm task');
     settings.pairLossWeight = pairLoss;
   }
+  if (prmHead === 'generative') {
+    if (pairLoss > 0) throw new UsageError('--pair-loss is for --head classifier');
+    settings.generativeWeight = num('generative', 1, false);
+    settings.generativePairWeight = num('gen-pair-loss', 0, false);
+    settings.generativeScale = num('gen-scale', 1, false);
+    settings.generativeBias = num('gen-bias', 3, false);
+  }
+  const lmOnGood = prmHead === 'generative' ? oneOf('lm-on-good', ['true', 'false'], 'true') === 'true' : true;
   const pairsPerBatch = num('pairs-per-batch', 8);
   const pairMargin = num('pair-margin', 0.5, false);
   const args: Args = {
@@ -108,8 +125,13 @@ function parseArgs(argv: string[]): Args {
     data: (str('data') ?? '').split(',').filter((s) => s !== '').map((s) => resolve(s)),
     initFrom: str('init-from'),
     evalCount: num('eval', 100),
-    prm: { target: oneOf('target', ['labels', 'values'], 'labels'), solvedOnly: oneOf('solved-only', ['true', 'false'], 'true') === 'true', pairMargin },
-    pairsPerBatch: pairLoss > 0 ? pairsPerBatch : 0,
+    prm: {
+      target: oneOf('target', ['labels', 'values'], 'labels'),
+      solvedOnly: oneOf('solved-only', ['true', 'false'], 'true') === 'true',
+      pairMargin,
+      ...(prmHead === 'generative' ? { form: 'generative' as const, lmOnGood } : {}),
+    },
+    pairsPerBatch: pairLoss > 0 || (settings.generativePairWeight ?? 0) > 0 ? pairsPerBatch : 0,
   };
   if (flags.size > 0) throw new UsageError(`unknown option(s): ${[...flags.keys()].map((k) => `--${k}`).join(', ')}`);
   if (task === 'prm' && args.data.length === 0) throw new UsageError('prm needs --data steps.jsonl');
@@ -140,13 +162,19 @@ async function main(): Promise<void> {
     dataInfo = data.describe();
   } else {
     const read = readPrmExamples(args.data, spec.maxPositions, args.prm);
-    data = exampleBatches(read.examples, { seed: args.dataSeed, batchSize: args.batch, head: 'classifier', pairs: read.pairs, pairsPerBatch: args.pairsPerBatch });
+    data = exampleBatches(read.examples, { seed: args.dataSeed, batchSize: args.batch, head: spec.head, pairs: read.pairs, pairsPerBatch: args.pairsPerBatch });
     dataInfo = { ...data.describe(), ...args.prm, files: args.data.map((f) => f.split('/').pop()), records: read.records, skippedTooLong: read.skipped, siblingPairs: read.pairs.length };
     let good = 0;
     let tags = 0;
-    for (const e of read.examples) for (const t of e.tags ?? []) {
-      tags++;
-      if (e.targets[t] >= 0.5) good++;
+    for (const e of read.examples) {
+      for (const t of e.tags ?? []) {
+        tags++;
+        if (e.targets[t] >= 0.5) good++;
+      }
+      for (const sp of e.steps ?? []) {
+        tags++;
+        if (sp.label >= 0.5) good++;
+      }
     }
     process.stderr.write(`prm data: ${read.examples.length} examples from ${read.records} records (${read.skipped} too long); ${tags} labelled steps, ${((100 * good) / Math.max(1, tags)).toFixed(1)} % good; ${read.pairs.length} sibling pairs\n`);
     if (args.pairsPerBatch > 0 && read.pairs.length === 0) {
@@ -200,7 +228,8 @@ async function main(): Promise<void> {
     finalLoss: tail.reduce((a, b) => a + b, 0) / tail.length,
     reproducible: `byte-identical for the same arguments and --threads ${settings.threads} on x86-64 CPU`,
   };
-  const sha = exportModel(args.out, spec, result.params, training);
+  const runAs = settings.generativeWeight !== undefined ? generativePrmRunAs(settings.generativeScale ?? 1, settings.generativeBias ?? 3) : undefined;
+  const sha = exportModel(args.out, spec, result.params, training, runAs);
   rmSync(checkpointPath, { force: true });
   process.stderr.write(
     `exported ${args.out} (onnx sha256 ${sha.slice(0, 16)}); loss ${training.firstLoss.toFixed(3)} -> ${training.finalLoss.toFixed(4)}; ${result.msPerStep.toFixed(0)} ms/step, ${Math.round(result.tokensPerSecond).toLocaleString('en-US')} tokens/s\n`,

@@ -50,6 +50,8 @@ export interface Example {
   weights: number[];
   /** Classifier examples: the position of each step's tag. */
   tags?: number[];
+  /** Generative PRM examples: per step, the positions [from, to) that predict its tokens, and its label. */
+  steps?: { from: number; to: number; label: number }[];
 }
 
 /** A preferred and a dispreferred sibling step: (example, step index) of each. */
@@ -70,6 +72,14 @@ export interface Batch {
   /** Pairwise loss: flat positions (b * seq + t) of [chosen, rejected] tags, and a weight per pair (0 = padding). */
   pairs?: BigInt64Array;
   pairWeights?: Float32Array;
+  /** Generative step loss: `stepCount` rows of batch * seq (1 where a position predicts the step's token), labels and weights. */
+  stepCount?: number;
+  stepMatrix?: Float32Array;
+  stepLabels?: Float32Array;
+  stepWeights?: Float32Array;
+  /** Generative sibling-pair loss: rows of the step matrix [chosen, rejected], and a weight per pair (0 = padding). */
+  stepPairs?: BigInt64Array;
+  stepPairWeights?: Float32Array;
 }
 
 /** A policy example: loss on every solution character (the model learns to write the steps, not the prompt). */
@@ -99,6 +109,60 @@ export function prmExample(prefix: string, steps: readonly string[], values: rea
   });
   if (ids.length > maxLen) return null;
   return { ids, targets, weights, tags };
+}
+
+/**
+ * A generative PRM example: the text as the policy writes it (prefix, then each step followed by the step
+ * delimiter), next-token targets, and for each step the positions predicting its tokens (the step and its
+ * delimiter) with its label. With `lmOnGood`, the steps labelled good (>= 0.5) also carry the ordinary
+ * next-token loss, so the model keeps writing right steps while it learns to doubt wrong ones.
+ */
+export function generativeExample(prefix: string, steps: readonly string[], values: readonly number[], maxLen: number, lmOnGood: boolean): Example | null {
+  const all = encodeText(prefix);
+  if (all.length === 0) return null;
+  const spans: { from: number; to: number; label: number }[] = [];
+  steps.forEach((step, i) => {
+    const start = all.length;
+    all.push(...encodeText(step + STEP_DELIMITER));
+    // Token j of the text is predicted at position j - 1.
+    spans.push({ from: start - 1, to: all.length - 1, label: values[i] });
+  });
+  if (all.length > maxLen + 1) return null;
+  const ids = all.slice(0, -1);
+  const weights = ids.map(() => 0);
+  if (lmOnGood) for (const sp of spans) if (sp.label >= 0.5) for (let t = sp.from; t < sp.to; t++) weights[t] = 1;
+  return { ids, targets: all.slice(1), weights, steps: spans };
+}
+
+/**
+ * Adds the generative step losses' tensors to a packed batch of generative examples; `pairSlots` are
+ * [chosen row, chosen step, rejected row, rejected step] of the batch's sibling pairs.
+ */
+function addStepMatrix(batch: Batch, examples: readonly Example[], pairSlots: readonly [number, number, number, number][]): void {
+  const first: number[] = [];
+  const rows = examples.flatMap((e, b) => {
+    first.push(first.length === 0 ? 0 : first[b - 1] + (examples[b - 1].steps ?? []).length);
+    return (e.steps ?? []).map((sp) => ({ ...sp, b }));
+  });
+  const S = Math.max(1, rows.length);
+  const n = batch.batch * batch.seq;
+  const matrix = new Float32Array(S * n);
+  const labels = new Float32Array(S);
+  const weights = new Float32Array(S);
+  rows.forEach((r, s) => {
+    for (let t = r.from; t < r.to; t++) matrix[s * n + r.b * batch.seq + t] = 1;
+    labels[s] = r.label;
+    weights[s] = 1;
+  });
+  Object.assign(batch, { stepCount: S, stepMatrix: matrix, stepLabels: labels, stepWeights: weights });
+  if (pairSlots.length > 0) {
+    const row = (b: number, step: number) => {
+      if (step >= (examples[b].steps ?? []).length) throw new Error(`pair refers to step ${step} of an example with ${(examples[b].steps ?? []).length} steps`);
+      return BigInt(first[b] + step);
+    };
+    batch.stepPairs = BigInt64Array.from(pairSlots.flatMap(([cb, cs, rb, rs]) => [row(cb, cs), row(rb, rs)]));
+    batch.stepPairWeights = new Float32Array(pairSlots.length).fill(1);
+  }
 }
 
 /** Pads examples to the longest and packs them as tensors' data. */
@@ -193,6 +257,10 @@ export interface PrmDataOptions {
   pairMargin?: number;
   /** Pairs kept per prefix, the first ones in file order (default 4). */
   pairsPerPrefix?: number;
+  /** `classifier`: tagged text for the 2-class head (default); `generative`: policy text for the LM head's step loss. */
+  form?: 'classifier' | 'generative';
+  /** Generative form: next-token loss on steps labelled good as well (default true). */
+  lmOnGood?: boolean;
 }
 
 /** Reads steps.jsonl files into PRM examples (records whose text is too long are skipped and counted). */
@@ -227,7 +295,10 @@ export function readPrmExamples(files: readonly string[], maxLen: number, option
     if (options.solvedOnly && !solved.has(row.problemId)) continue;
     out.records += 1;
     const targets = options.target === 'labels' ? row.labels.map((l) => (l ? 1 : 0)) : row.values;
-    const e = prmExample(row.prompt, row.completions, targets, maxLen);
+    const e =
+      options.form === 'generative'
+        ? generativeExample(row.prompt, row.completions, targets, maxLen, options.lmOnGood ?? true)
+        : prmExample(row.prompt, row.completions, targets, maxLen);
     if (e === null) {
       out.skipped += 1;
       continue;
@@ -307,7 +378,8 @@ export function exampleBatches(
         for (const i of order.slice(start, start + B)) chosen.push(examples[i]);
       }
       const batch = packBatch(chosen, options.head);
-      if (P > 0) {
+      if (chosen.some((e) => e.steps !== undefined)) addStepMatrix(batch, chosen, pairSlots);
+      else if (P > 0) {
         const at = (b: number, step: number) => {
           const tag = chosen[b].tags?.[step];
           if (tag === undefined) throw new Error(`pair refers to step ${step} of an example without that tag`);

@@ -34,8 +34,20 @@ function decoderSpecOf(spec: ModelSpec, weights: ReadonlyMap<string, Float32Arra
   };
 }
 
-/** Writes the model directory; returns the sha256 of onnx/model.onnx. */
-export function exportModel(dir: string, spec: ModelSpec, weights: ReadonlyMap<string, Float32Array>, training: Record<string, unknown>): string {
+/** How `mcts-gen.json` says to run a model: a plugin kind and its options. */
+export interface RunAs {
+  kind: string;
+  options: Record<string, unknown>;
+}
+
+/** Run options of a generative PRM (an LM-head model scored by `onnx-prm` head "generative"). */
+export function generativePrmRunAs(scale: number, bias: number): RunAs {
+  const { promptFormat, promptTemplate, stepDelimiter } = EMBEDDED_PRM_DEFAULTS;
+  return { kind: 'onnx-prm', options: { head: 'generative', generativeScale: scale, generativeBias: bias, promptFormat, promptTemplate, stepDelimiter, stepScore: 'last' } };
+}
+
+/** Writes the model directory; returns the sha256 of onnx/model.onnx. `runAs` defaults to the head's embedded options. */
+export function exportModel(dir: string, spec: ModelSpec, weights: ReadonlyMap<string, Float32Array>, training: Record<string, unknown>, runAs?: RunAs): string {
   const d = decoderSpecOf(spec, weights);
   const bytes = buildDecoder(d);
   const config = {
@@ -47,8 +59,8 @@ export function exportModel(dir: string, spec: ModelSpec, weights: ReadonlyMap<s
   };
   writeModelDir(dir, bytes, config);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const runOptions = spec.head === 'lm' ? EMBEDDED_POLICY_DEFAULTS : EMBEDDED_PRM_DEFAULTS;
-  writeFileSync(join(dir, 'mcts-gen.json'), JSON.stringify({ kind: spec.head === 'lm' ? 'onnx' : 'onnx-prm', options: runOptions, model: spec, training, sha256 }, null, 2) + '\n');
+  const run = runAs ?? (spec.head === 'lm' ? { kind: 'onnx', options: EMBEDDED_POLICY_DEFAULTS } : { kind: 'onnx-prm', options: EMBEDDED_PRM_DEFAULTS });
+  writeFileSync(join(dir, 'mcts-gen.json'), JSON.stringify({ kind: run.kind, options: run.options, model: spec, training, sha256 }, null, 2) + '\n');
   return sha256;
 }
 

@@ -30,6 +30,26 @@ export interface StepGraphOptions {
    * rStar-Math's process preference model).
    */
   pairLossWeight?: number;
+  /**
+   * Language-model head only: add a generative step-reward loss with this weight (0 = off), the PRM read
+   * from the LM head itself (as implicit/generative PRMs are: Yuan et al. 2024, "Free Process Rewards
+   * without Process Labels"). A step's score is sigmoid(scale * l + bias), l the sum of the log-probabilities
+   * of its tokens; the loss is the weighted mean binary cross-entropy against a label per step. The graph
+   * then takes `step_matrix` [S, batch * seq] (1 where flat position b * seq + t predicts a token of step s:
+   * its target is that token), `step_labels` [S] (P(good)) and `step_weights` [S] (0 = padding), and also
+   * outputs `step_logp` [S] (l of each step).
+   */
+  generativeWeight?: number;
+  /**
+   * Generative head: weight of a pairwise loss over sibling steps (0 = off), -log sigmoid(scale * (l_chosen -
+   * l_rejected)) for a right and a wrong step after the same prefix (rStar-Math's process preference
+   * model, on the LM's own log-probabilities: tokens the two share cancel, so only what tells them apart is
+   * trained). Takes `step_pairs` [P, 2] int64 (rows of step_matrix) and `step_pair_weights` [P] (0 = padding).
+   */
+  generativePairWeight?: number;
+  /** Generative loss: scale and bias of the step score's logit (defaults 1 and 3). */
+  generativeScale?: number;
+  generativeBias?: number;
 }
 
 const LN_EPS = 1e-5;
@@ -75,6 +95,15 @@ export function buildStepGraph(spec: ModelSpec, options: StepGraphOptions): Uint
   if (pairWeight > 0 && spec.head !== 'classifier') throw new Error('pairLossWeight needs the classifier head');
   const pairs = pairWeight > 0 ? g.input('pairs', 'int64', ['pairs', 2]) : '';
   const pairW = pairWeight > 0 ? g.input('pair_weights', elem, ['pairs']) : '';
+  const genWeight = options.generativeWeight ?? 0;
+  const genPairWeight = options.generativePairWeight ?? 0;
+  const generative = genWeight > 0 || genPairWeight > 0;
+  if (generative && spec.head !== 'lm') throw new Error('the generative step losses need the language-model head');
+  const stepMatrix = generative ? g.input('step_matrix', elem, ['steps', 'positions']) : '';
+  const stepLabels = generative ? g.input('step_labels', elem, ['steps']) : '';
+  const stepW = generative ? g.input('step_weights', elem, ['steps']) : '';
+  const stepPairs = genPairWeight > 0 ? g.input('step_pairs', 'int64', ['step_pairs', 2]) : '';
+  const stepPairW = genPairWeight > 0 ? g.input('step_pair_weights', elem, ['step_pairs']) : '';
 
   // ---- forward ----
   const T = g.op('Squeeze', [g.op('Shape', [ids], { start: 1, end: 2 })]);
@@ -163,6 +192,39 @@ export function buildStepGraph(spec: ModelSpec, options: StepGraphOptions): Uint
     dlogits = add(dlogits, g.op('Reshape', [dPair, g.op('Shape', [logits])]));
   }
 
+  let stepLogp = '';
+  if (generative) {
+    // tok[b*seq+t] = log p(target); l = M tok; z = a l + b0; loss += sum(w (softplus(z) - y z)) / sum(w) * weight.
+    const a = options.generativeScale ?? 1;
+    const b0 = options.generativeBias ?? 3;
+    const softplus = (x: string) => add(g.op('Relu', [x]), g.op('Log', [add(c(1), g.op('Exp', [g.op('Neg', [g.op('Abs', [x])])]))]));
+    const tok = reshape(sumAxes(mul(target, logp), [-1]), [-1, 1]);
+    stepLogp = reshape(mm(stepMatrix, tok), [-1]);
+    const z = add(mul(c(a), stepLogp), c(b0));
+    const sw = mul(g.op('Div', [stepW, g.op('Max', [sumAll(stepW), c(1e-12)])]), c(genWeight));
+    loss = add(loss, sumAll(mul(sw, sub(softplus(z), mul(stepLabels, z)))));
+    // d loss / d l = a * w * (sigmoid(z) - y).
+    let dl = mul(c(a), mul(sw, sub(g.op('Sigmoid', [z]), stepLabels)));
+    if (genPairWeight > 0) {
+      // delta = a (l[chosen] - l[rejected]); loss += sum(pw softplus(-delta)); d loss / d delta = -pw sigmoid(-delta).
+      const col = (j: number) => g.op('Squeeze', [g.op('Slice', [stepPairs, ints([j]), ints([j + 1]), ints([1])]), ints([1])]);
+      const chosen = col(0);
+      const rejected = col(1);
+      const delta = mul(c(a), sub(g.op('Gather', [stepLogp, chosen]), g.op('Gather', [stepLogp, rejected])));
+      const pw = mul(g.op('Div', [stepPairW, g.op('Max', [sumAll(stepPairW), c(1e-12)])]), c(genPairWeight));
+      const negDelta = g.op('Neg', [delta]);
+      loss = add(loss, sumAll(mul(pw, softplus(negDelta))));
+      const dDelta = g.op('Neg', [mul(pw, g.op('Sigmoid', [negDelta]))]);
+      const steps = g.op('Range', [g.init(g.fresh('zero'), [], BigInt64Array.of(0n)), g.op('Size', [stepLogp]), g.init(g.fresh('one'), [], BigInt64Array.of(1n))]);
+      const rows = (idx: string) => g.op('Cast', [g.op('Equal', [g.op('Unsqueeze', [idx, ints([1])]), g.op('Unsqueeze', [steps, ints([0])])])], { to: elem === 'double' ? 11 : 1 });
+      dl = add(dl, mul(c(a), reshape(mm(g.op('Unsqueeze', [dDelta, ints([0])]), sub(rows(chosen), rows(rejected))), [-1])));
+    }
+    // d loss / d tok = M^T (d loss / d l); d tok / d logits = onehot - softmax.
+    const dtok = mm(g.op('Unsqueeze', [dl, ints([0])]), stepMatrix);
+    const dtokCol = g.op('Unsqueeze', [g.op('Reshape', [dtok, g.op('Shape', [weights])]), ints([-1])]);
+    dlogits = add(dlogits, mul(dtokCol, sub(target, g.op('Exp', [logp]))));
+  }
+
   // ---- backward ----
   const grads: Record<string, string> = {};
   grads.lm_head = weightGrad(nf.y, E, dlogits, K);
@@ -207,6 +269,7 @@ export function buildStepGraph(spec: ModelSpec, options: StepGraphOptions): Uint
   grads.wpe = g.op('Pad', [sumAxes(dh, [0]), g.op('Concat', [ints([0, 0]), padRows, ints([0])], { axis: 0 })]);
 
   g.output('loss', loss, elem, []);
+  if (generative) g.output('step_logp', stepLogp, elem, ['steps']);
   let sq = '';
   for (const info of params) {
     const s2 = sumAll(mul(grads[info.name], grads[info.name]));

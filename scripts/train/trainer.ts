@@ -27,6 +27,13 @@ export interface TrainSettings {
   threads: number;
   /** Classifier head: weight of the pairwise loss over sibling steps (0 = pointwise only); batches then carry pairs. */
   pairLossWeight?: number;
+  /** LM head: weight of the generative step loss (0 = off); batches then carry a step matrix. See step-graph.ts. */
+  generativeWeight?: number;
+  /** Generative step loss: the score's logit is scale * (sum of the step's token log-probabilities) + bias. */
+  generativeScale?: number;
+  generativeBias?: number;
+  /** LM head: weight of the generative sibling-pair loss (0 = off); batches then carry step pairs. */
+  generativePairWeight?: number;
 }
 
 export const DEFAULT_TRAIN: Omit<TrainSettings, 'steps' | 'seed'> = {
@@ -102,7 +109,18 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const zeros = () => new Map(infos.map((i) => [i.name, new Float32Array(i.dims.reduce((a, b) => a * b, 1))]));
     state = { step: 0, params, m: zeros(), v: zeros(), losses: [] };
   }
-  const session = await ort.InferenceSession.create(buildStepGraph(spec, { mode: 'train', beta1: settings.beta1, beta2: settings.beta2, clipNorm: settings.clipNorm, pairLossWeight: settings.pairLossWeight ?? 0 }), {
+  const graph = buildStepGraph(spec, {
+    mode: 'train',
+    beta1: settings.beta1,
+    beta2: settings.beta2,
+    clipNorm: settings.clipNorm,
+    pairLossWeight: settings.pairLossWeight ?? 0,
+    generativeWeight: settings.generativeWeight ?? 0,
+    generativePairWeight: settings.generativePairWeight ?? 0,
+    generativeScale: settings.generativeScale,
+    generativeBias: settings.generativeBias,
+  });
+  const session = await ort.InferenceSession.create(graph, {
     intraOpNumThreads: settings.threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
@@ -132,6 +150,19 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         const n = batch.pairWeights?.length ?? 0;
         feeds.pairs = new ort.Tensor('int64', n > 0 ? batch.pairs! : new BigInt64Array(2), [Math.max(1, n), 2]);
         feeds.pair_weights = new ort.Tensor('float32', n > 0 ? batch.pairWeights! : new Float32Array(1), [Math.max(1, n)]);
+      }
+      if ((settings.generativeWeight ?? 0) > 0 || (settings.generativePairWeight ?? 0) > 0) {
+        if (batch.stepMatrix === undefined || batch.stepLabels === undefined || batch.stepWeights === undefined) throw new Error(`batch ${step} has no step matrix (generative examples needed)`);
+        const S = batch.stepLabels.length;
+        feeds.step_matrix = new ort.Tensor('float32', batch.stepMatrix, [S, batch.batch * batch.seq]);
+        feeds.step_labels = new ort.Tensor('float32', batch.stepLabels, [S]);
+        feeds.step_weights = new ort.Tensor('float32', batch.stepWeights, [S]);
+      }
+      if ((settings.generativePairWeight ?? 0) > 0) {
+        // A batch without pairs feeds one padding pair of weight 0.
+        const n = batch.stepPairWeights?.length ?? 0;
+        feeds.step_pairs = new ort.Tensor('int64', n > 0 ? batch.stepPairs! : new BigInt64Array(2), [Math.max(1, n), 2]);
+        feeds.step_pair_weights = new ort.Tensor('float32', n > 0 ? batch.stepPairWeights! : new Float32Array(1), [Math.max(1, n)]);
       }
       feeds.lr = new ort.Tensor('float32', Float32Array.of(lrT), []);
       feeds.lr_decay = new ort.Tensor('float32', Float32Array.of(lr * settings.weightDecay), []);

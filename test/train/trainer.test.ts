@@ -9,7 +9,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { arithProblemAt } from '../../src/index.js';
 import { readModelDirectory } from '../../policies/onnx/index.js';
 import { SEP_ID, VOCAB_SIZE, writeModelDir, buildRewardHead } from '../../scripts/onnx/tiny-models.js';
-import { encodeText, exampleBatches, policyBatches, policyExample, prmExample, readPrmExamples, solutionSteps } from '../../scripts/train/data.js';
+import { encodeText, exampleBatches, generativeExample, policyBatches, policyExample, prmExample, readPrmExamples, solutionSteps } from '../../scripts/train/data.js';
+import { exportModel, generativePrmRunAs } from '../../scripts/train/export.js';
+import { createOnnxPrm, onnxPrmOptions } from '../../policies/onnx/index.js';
+import { Rng, emptyUsage } from '../../src/index.js';
 import { initParams, paramInfos, type ModelSpec } from '../../scripts/train/model.js';
 import { buildStepGraph } from '../../scripts/train/step-graph.js';
 import { DEFAULT_TRAIN, learningRate, train } from '../../scripts/train/trainer.js';
@@ -18,8 +21,8 @@ const scratch = mkdtempSync(join(tmpdir(), 'mcts-gen-train-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** Finite-difference check of every parameter entry of a small model; returns the worst relative error. */
-async function gradientCheck(spec: ModelSpec, pairLossWeight = 0): Promise<{ worst: number; checked: number; loss: number }> {
-  const session = await ort.InferenceSession.create(buildStepGraph(spec, { mode: 'grad', elem: 'double', pairLossWeight }));
+async function gradientCheck(spec: ModelSpec, pairLossWeight = 0, generativeWeight = 0, generativePairWeight = 0): Promise<{ worst: number; checked: number; loss: number }> {
+  const session = await ort.InferenceSession.create(buildStepGraph(spec, { mode: 'grad', elem: 'double', pairLossWeight, generativeWeight, generativePairWeight, generativeScale: 0.8, generativeBias: 1.5 }));
   // Scaled-up random weights so that every path (attention, ReLU, LayerNorm) carries a sizeable gradient.
   const params = new Map<string, Float64Array>();
   for (const [name, a] of initParams(spec, 3)) params.set(name, Float64Array.from(a, (x, i) => x * 8 + (name.includes('_g') ? 0 : 0.05 * Math.sin(i))));
@@ -37,6 +40,19 @@ async function gradientCheck(spec: ModelSpec, pairLossWeight = 0): Promise<{ wor
       // Positions across both rows, one repeated, one padding pair of weight 0.
       f.pairs = new ort.Tensor('int64', BigInt64Array.from([2, 9, 11, 3, 5, 2, 0, 1].map(BigInt)), [4, 2]);
       f.pair_weights = new ort.Tensor('float64', Float64Array.from([1, 2, 0.5, 0]), [4]);
+    }
+    if (generativeWeight > 0 || generativePairWeight > 0) {
+      // Three steps over the 12 flat positions (one in each row, one spanning the row break), and a padding step.
+      const m = new Float64Array(4 * B * T);
+      for (const [step, from, to] of [[0, 1, 4], [1, 5, 8], [2, 9, 12]]) for (let i = from; i < to; i++) m[step * B * T + i] = 1;
+      f.step_matrix = new ort.Tensor('float64', m, [4, B * T]);
+      f.step_labels = new ort.Tensor('float64', Float64Array.from([1, 0, 0.7, 1]), [4]);
+      f.step_weights = new ort.Tensor('float64', Float64Array.from([1, 2, 1, 0]), [4]);
+    }
+    if (generativePairWeight > 0) {
+      // Two pairs (one sharing its rejected step), and a padding pair of weight 0.
+      f.step_pairs = new ort.Tensor('int64', BigInt64Array.from([0, 1, 2, 1, 0, 3].map(BigInt)), [3, 2]);
+      f.step_pair_weights = new ort.Tensor('float64', Float64Array.from([1, 0.5, 0]), [3]);
     }
     for (const info of paramInfos(spec)) f[info.name] = new ort.Tensor('float64', params.get(info.name)!, info.dims);
     return f;
@@ -85,6 +101,22 @@ describe('step graph gradients', () => {
     const r = await gradientCheck({ ...tiny, head: 'classifier' }, 0.7);
     expect(r.worst).toBeLessThan(1e-4);
     expect(r.loss).toBeGreaterThan(plain.loss);
+  }, 120_000);
+
+  it('the language-model head with the generative step loss matches central finite differences, and the loss adds to the LM loss', async () => {
+    const plain = await gradientCheck({ ...tiny, head: 'lm' });
+    const r = await gradientCheck({ ...tiny, head: 'lm' }, 0, 0.6);
+    expect(r.worst).toBeLessThan(1e-4);
+    expect(r.loss).toBeGreaterThan(plain.loss);
+  }, 120_000);
+
+  it('the generative sibling-pair loss matches central finite differences, alone and beside the pointwise one', async () => {
+    const pointwise = await gradientCheck({ ...tiny, head: 'lm' }, 0, 0.6);
+    const both = await gradientCheck({ ...tiny, head: 'lm' }, 0, 0.6, 0.9);
+    const alone = await gradientCheck({ ...tiny, head: 'lm' }, 0, 0, 0.9);
+    expect(both.worst).toBeLessThan(1e-4);
+    expect(alone.worst).toBeLessThan(1e-4);
+    expect(both.loss).toBeGreaterThan(pointwise.loss);
   }, 120_000);
 });
 
@@ -229,4 +261,63 @@ describe('training data', () => {
     expect(Number.isFinite(losses[1])).toBe(true);
     expect(losses[1]).toBeGreaterThan(losses[0]);
   });
+
+  it('a generative example marks the positions that predict each step and its delimiter, with the LM loss on good steps only', () => {
+    const e = generativeExample('Q?\n\n', ['1 + 1 = 2', '2 * 3 = 7', 'The answer is 7'], [1, 0, 0.25], 100, true)!;
+    expect(e.ids).toEqual(encodeText('Q?\n\n1 + 1 = 2\n\n2 * 3 = 7\n\nThe answer is 7\n\n').slice(0, -1));
+    expect(e.steps!.map((sp) => sp.label)).toEqual([1, 0, 0.25]);
+    const texts = ['1 + 1 = 2\n\n', '2 * 3 = 7\n\n', 'The answer is 7\n\n'];
+    e.steps!.forEach((sp, i) => expect(e.targets.slice(sp.from, sp.to)).toEqual(encodeText(texts[i])));
+    const weighted = e.weights.flatMap((w, t) => (w > 0 ? [t] : []));
+    expect(weighted).toEqual(Array.from({ length: e.steps![0].to - e.steps![0].from }, (_, i) => e.steps![0].from + i));
+    expect(generativeExample('Q?\n\n', ['1 + 1 = 2'], [1], 100, false)!.weights.every((w) => w === 0)).toBe(true);
+    expect(generativeExample('Q?\n\n', ['1 + 1 = 2'], [1], 10, true)).toBeNull();
+  });
+
+  it('training with the generative step loss lowers the score of the step labelled wrong, as onnx-prm head "generative" reads it', async () => {
+    const file = join(scratch, 'gen.jsonl');
+    const row = (completions: string[], labels: boolean[]) => JSON.stringify({ problemId: 'a', prompt: 'Q?\n\n', completions, labels, values: labels.map((l) => (l ? 1 : 0)) });
+    writeFileSync(file, [row(['2 + 2 = 4', '4 * 3 = 12'], [true, true]), row(['2 + 2 = 4', '4 * 3 = 13'], [true, false])].join('\n') + '\n');
+    const read = readPrmExamples([file], 64, { target: 'labels', solvedOnly: false, form: 'generative', lmOnGood: true });
+    const batches = exampleBatches(read.examples, { seed: 2, batchSize: 2, head: 'lm' });
+    const b = batches.batch(0);
+    expect(b.stepCount).toBe(4);
+    expect([...b.stepLabels!].sort()).toEqual([0, 1, 1, 1]);
+    // With one sibling pair per batch: the pair's two rows are the second steps of its two examples.
+    expect(read.pairs).toHaveLength(1);
+    const paired = exampleBatches(read.examples, { seed: 2, batchSize: 2, head: 'lm', pairs: read.pairs, pairsPerBatch: 1 }).batch(0);
+    const [c, r] = [...paired.stepPairs!].map(Number);
+    expect([paired.stepLabels![c], paired.stepLabels![r]]).toEqual([1, 0]);
+    const n = paired.batch * paired.seq;
+    const tokensOf = (row: number) => [...paired.stepMatrix!.subarray(row * n, (row + 1) * n)].flatMap((v, i) => (v > 0 ? [Number(paired.targets[i])] : []));
+    expect(tokensOf(c)).toEqual(encodeText('4 * 3 = 12\n\n'));
+    expect(tokensOf(r)).toEqual(encodeText('4 * 3 = 13\n\n'));
+    const spec: ModelSpec = { layers: 1, hidden: 16, heads: 2, ffn: 32, maxPositions: 64, vocabSize: VOCAB_SIZE, head: 'lm' };
+    const scores = async (generativeWeight: number, generativePairWeight = 0) => {
+      const data = generativePairWeight > 0 ? exampleBatches(read.examples, { seed: 2, batchSize: 2, head: 'lm', pairs: read.pairs, pairsPerBatch: 1 }) : batches;
+      const r = await train({ spec, settings: { ...DEFAULT_TRAIN, lr: 1e-2, warmupSteps: 1, steps: 150, seed: 1, threads: 1, generativeWeight, generativePairWeight, generativeScale: 1, generativeBias: 3 }, data });
+      const dir = join(scratch, `gen-${generativeWeight}-${generativePairWeight}`);
+      const run = generativePrmRunAs(1, 3);
+      exportModel(dir, spec, r.params, {}, run);
+      const m = await createOnnxPrm(onnxPrmOptions.parse({ ...run.options, modelDir: dir }), { baseDir: '/' });
+      try {
+        const problem = { id: 'a', prompt: 'Q?', domain: 'math' as const };
+        const ctx = { signal: new AbortController().signal, rng: Rng.fromSeed(0), usage: emptyUsage() };
+        return [...(await m.score([{ problem, steps: ['2 + 2 = 4', '4 * 3 = 12'] }, { problem, steps: ['2 + 2 = 4', '4 * 3 = 13'] }], ctx))];
+      } finally {
+        await m.close();
+      }
+    };
+    // The LM loss alone (a negligible step-loss weight) already makes the wrong step unlikely, as the
+    // right one is learnt; the step loss keeps the right step's score high and pushes the wrong one lower still.
+    const [, wrongLmOnly] = await scores(1e-9);
+    const [right, wrong] = await scores(1);
+    expect(wrong).toBeLessThan(0.5);
+    expect(right).toBeGreaterThan(wrong + 0.3);
+    expect(wrong).toBeLessThan(wrongLmOnly);
+    // The sibling-pair loss alone does the same through the difference of the two steps' log-probabilities.
+    const [pairRight, pairWrong] = await scores(0, 1);
+    expect(pairRight).toBeGreaterThan(0.5);
+    expect(pairWrong).toBeLessThan(wrongLmOnly);
+  }, 60_000);
 });
