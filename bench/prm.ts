@@ -15,10 +15,10 @@
 //    oracle pass@n (some sample is right), with 95 % Wilson intervals, and each pick's share of the oracle.
 //
 // Run: npm run bench:prm [-- --problems 300 --width 8 --budget 600 --prm-dir DIR --policy-dir DIR --json out.json]
-// --prm-dir scores with another classifier PRM (trained by scripts/train.ts prm), --policy-dir samples
+// --prm-dir scores with another PRM trained by scripts/train.ts prm (run as its mcts-gen.json says), --policy-dir samples
 // with another policy. Runs in this process (no pool, no build needed).
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EMBEDDED_POLICY_DEFAULTS, EMBEDDED_PRM_DEFAULTS } from '../policies/onnx/index.js';
 import { FLAG, createDefaultRegistry, formatNumber, generateArithProblems, parseConfig, runSearch, wilsonInterval, type PluginSpec, type Policy, type RewardModel, Rng } from '../src/index.js';
@@ -44,8 +44,18 @@ const problems = generateArithProblems({ count, seed: Number(values.seed) });
 
 const policySpec: PluginSpec =
   values['policy-dir'] === undefined ? { kind: 'embedded', options: {} } : { kind: 'onnx', options: { modelDir: resolve(values['policy-dir']), ...EMBEDDED_POLICY_DEFAULTS, intraOpNumThreads: 1 } };
-const prmSpec: PluginSpec =
-  values['prm-dir'] === undefined ? { kind: 'embedded-prm', options: {} } : { kind: 'onnx-prm', options: { modelDir: resolve(values['prm-dir']), ...EMBEDDED_PRM_DEFAULTS, intraOpNumThreads: 1 } };
+/** A trained PRM directory runs with the options its mcts-gen.json records (the embedded PRM's when it has none). */
+function prmDirSpec(dir: string): PluginSpec {
+  const file = join(dir, 'mcts-gen.json');
+  let options: Record<string, unknown> = { ...EMBEDDED_PRM_DEFAULTS };
+  if (existsSync(file)) {
+    const meta = JSON.parse(readFileSync(file, 'utf8')) as { kind?: unknown; options?: unknown };
+    if (meta.kind !== 'onnx-prm' || typeof meta.options !== 'object' || meta.options === null) throw new Error(`${file}: kind is ${JSON.stringify(meta.kind)}; --prm-dir needs an onnx-prm model`);
+    options = meta.options as Record<string, unknown>;
+  }
+  return { kind: 'onnx-prm', options: { ...options, modelDir: dir, intraOpNumThreads: 1 } };
+}
+const prmSpec: PluginSpec = values['prm-dir'] === undefined ? { kind: 'embedded-prm', options: {} } : prmDirSpec(resolve(values['prm-dir']));
 
 function percentile95(stats: number[]): [number, number] {
   const s = stats.filter((x) => Number.isFinite(x)).sort((x, y) => x - y);
