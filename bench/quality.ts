@@ -21,7 +21,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { applyOverrides, generateArithProblems, Rng, runToDirectory, wilsonInterval as wilson, type ConfigInput, type LedgerEntry } from '../src/index.js';
+import { applyOverrides, bootstrapRatio, generateArithProblems, pairedDifference, runToDirectory, wilsonInterval as wilson, type ConfigInput, type LedgerEntry } from '../src/index.js';
 import { checkStepClaims } from '../verifiers/math/index.js';
 
 const { values } = parseArgs({
@@ -51,26 +51,6 @@ if (values.compare !== undefined) {
   } catch (e) {
     throw new Error(`--compare ${values.compare}: not a bench:quality JSON file (${(e as Error).message})`);
   }
-}
-
-/** 95 % percentile bootstrap interval (2,000 resamples of problems, seeded) of sum(num) / sum(den). */
-function bootstrapRatio(num: readonly number[], den: readonly number[], scale: number): [number, number] {
-  const n = num.length;
-  if (n === 0) return [0, 0];
-  const rng = Rng.fromSeed(12345);
-  const stats: number[] = [];
-  for (let b = 0; b < 2000; b++) {
-    let a = 0;
-    let d = 0;
-    for (let i = 0; i < n; i++) {
-      const j = rng.int(n);
-      a += num[j];
-      d += den[j];
-    }
-    stats.push(d === 0 ? 0 : (scale * a) / d);
-  }
-  stats.sort((x, y) => x - y);
-  return [stats[Math.floor(0.025 * stats.length)], stats[Math.ceil(0.975 * stats.length) - 1]];
 }
 
 interface Variant {
@@ -270,10 +250,11 @@ if (earlier !== undefined) {
     if (both.length === 0) continue;
     const theirs = old.perProblem;
     const diff = (pick: (p: Row['perProblem']) => boolean[]) => {
-      const d = both.map(([i, j]) => Number(pick(r.perProblem)[i]) - Number(pick(theirs)[j]));
-      // The mean difference is sum(d) / sum(1), so the ratio bootstrap gives its interval.
-      const ones = d.map(() => 1);
-      return `${((100 * d.reduce((a, b) => a + b, 0)) / d.length).toFixed(1)} points ${ci(bootstrapRatio(d, ones, 100), (x) => x.toFixed(1))}`;
+      const d = pairedDifference(
+        both.map(([i]) => pick(r.perProblem)[i]),
+        both.map(([, j]) => pick(theirs)[j]),
+      );
+      return `${d.points.toFixed(1)} points ${ci(d.ci, (x) => x.toFixed(1))}`;
     };
     console.log(`${r.budget} ${r.key} (${both.length} problems): solved ${diff((p) => p.solved)}, accuracy ${diff((p) => p.success)}`);
     compared++;

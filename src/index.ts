@@ -89,6 +89,8 @@ export {
   sweepCsv,
   sweepPlots,
   wilsonInterval,
+  bootstrapRatio,
+  pairedDifference,
   type GridAxis,
   type SweepOptions,
   type SweepPoint,

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyOverrides, parseConfig, type Config, type ConfigInput } from '../core/config.js';
 import { McgError } from '../core/errors.js';
+import { Rng } from '../core/rng.js';
 import { hashHex } from '../core/hash.js';
 import type { Problem } from '../core/types.js';
 import { configHash } from '../data/outcome.js';
@@ -109,6 +110,34 @@ export function wilsonInterval(k: number, n: number): [number, number] {
   const c = (p + (z * z) / (2 * n)) / d;
   const h = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / d;
   return [Math.max(0, c - h), Math.min(1, c + h)];
+}
+
+/** 95 % percentile bootstrap interval of sum(num) / sum(den) * scale (2,000 resamples of the items, seeded: the same inputs give the same interval). */
+export function bootstrapRatio(num: readonly number[], den: readonly number[], scale = 1): [number, number] {
+  const n = num.length;
+  if (n === 0) return [0, 0];
+  const rng = Rng.fromSeed(12345);
+  const stats: number[] = [];
+  for (let b = 0; b < 2000; b++) {
+    let a = 0;
+    let d = 0;
+    for (let i = 0; i < n; i++) {
+      const j = rng.int(n);
+      a += num[j];
+      d += den[j];
+    }
+    stats.push(d === 0 ? 0 : (scale * a) / d);
+  }
+  stats.sort((x, y) => x - y);
+  return [stats[Math.floor(0.025 * stats.length)], stats[Math.ceil(0.975 * stats.length) - 1]];
+}
+
+/** Paired difference of two per-item success lists (after minus before, same items in the same order) in points, with its 95 % bootstrap interval. */
+export function pairedDifference(after: readonly boolean[], before: readonly boolean[]): { points: number; ci: [number, number]; n: number } {
+  if (after.length !== before.length) throw new RangeError(`paired lists differ in length (${after.length} vs ${before.length})`);
+  const d = after.map((x, i) => Number(x) - Number(before[i]));
+  const ones = d.map(() => 1);
+  return { points: d.length === 0 ? 0 : (100 * d.reduce((a, b) => a + b, 0)) / d.length, ci: bootstrapRatio(d, ones, 100), n: d.length };
 }
 
 /**

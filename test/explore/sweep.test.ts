@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/cli.js';
-import { generateArithProblems, gridPoints, lineChartSvg, niceTicks, parseGridAxis, pointName, sweep, sweepCsv, wilsonInterval, type SweepRow } from '../../src/index.js';
+import { generateArithProblems, gridPoints, lineChartSvg, niceTicks, pairedDifference, parseGridAxis, pointName, sweep, sweepCsv, wilsonInterval, type SweepRow } from '../../src/index.js';
 import { repoRoot } from '../helpers/shared-data.js';
 import { captureIO } from '../helpers/streams.js';
 
@@ -146,6 +146,23 @@ describe('grid parsing and point names', () => {
     const [lo, hi] = wilsonInterval(10, 20);
     expect(lo).toBeCloseTo(0.2993, 3);
     expect(hi).toBeCloseTo(0.7007, 3);
+  });
+
+  it('paired differences: the mean change in points, an interval around it that shrinks with agreement, errors on unpaired lists', () => {
+    const all = pairedDifference([true, true, true], [false, false, false]);
+    expect(all).toEqual({ points: 100, ci: [100, 100], n: 3 });
+    // 200 items: 30 gained, 10 lost -> +10 points; the normal approximation's half-width is about
+    // 1.96 * sqrt((30 + 10) / 200 - 0.1^2) / sqrt(200) * 100 = 5.2 points.
+    const before = Array.from({ length: 200 }, (_, i) => i >= 30 && i < 100);
+    const after = Array.from({ length: 200 }, (_, i) => i < 90);
+    const d = pairedDifference(after, before);
+    expect(d.points).toBeCloseTo(10, 9);
+    expect(d.ci[0]).toBeGreaterThan(10 - 7);
+    expect(d.ci[0]).toBeLessThan(10 - 3.5);
+    expect(d.ci[1]).toBeGreaterThan(10 + 3.5);
+    expect(d.ci[1]).toBeLessThan(10 + 7);
+    expect(pairedDifference(after, before)).toEqual(d);
+    expect(() => pairedDifference([true], [])).toThrow(RangeError);
   });
 });
 
