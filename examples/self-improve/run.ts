@@ -5,14 +5,19 @@
 //
 //   npx tsx examples/self-improve/run.ts [--rounds 2] [--problems 150] [--eval 100] [--budget 600]
 //                                        [--workers 2] [--out out/self-improve] [--epochs 2] [--sft-lr 3e-5]
+//                                        [--min-steps 2] [--max-steps 6]
+//
+// Held-out figures carry 95 % Wilson intervals, and each round's greedy and MCTS accuracy is compared
+// with round 0's problem by problem (paired difference, 95 % bootstrap interval): a round is reported
+// better only when that interval is above zero.
 //
 // Needs the build (npm run build): the search runs in pool workers from dist/.
 
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EMBEDDED_POLICY_DEFAULTS, EMBEDDED_PRM_DEFAULTS, embeddedModelDir } from '../../policies/onnx/index.js';
-import { generateArithProblems, runToDirectory, type ConfigInput } from '../../src/index.js';
+import { generateArithProblems, pairedDifference, runToDirectory, wilsonInterval, type ConfigInput, type LedgerEntry } from '../../src/index.js';
 import { exampleBatches, readPrmExamples, readTraceExamples, type Example } from '../../scripts/train/data.js';
 import { exportModel, pickParams, readSpec, readWeights } from '../../scripts/train/export.js';
 import type { ModelSpec } from '../../scripts/train/model.js';
@@ -30,6 +35,10 @@ const { values } = parseArgs({
     'sft-steps': { type: 'string', default: '150' },
     epochs: { type: 'string', default: '2' },
     'sft-lr': { type: 'string', default: '0.00003' },
+    // Training problems of up to 6 steps (held-out ones have 2 to 5): harder ones too, so that the policy
+    // learns from what search solves and greedy does not.
+    'min-steps': { type: 'string', default: '2' },
+    'max-steps': { type: 'string', default: '6' },
   },
 });
 const rounds = Number(values.rounds);
@@ -60,11 +69,30 @@ async function fineTune(dir: string, head: ModelSpec['head'], examples: Example[
   return result.losses;
 }
 
-/** One run through the pool; returns the summary's figures for its algorithm. */
+/** One run through the pool; returns the summary's figures for its algorithm and, per problem in input order, whether the committed answer passed. */
 async function search(name: string, problems: ReturnType<typeof generateArithProblems>, config: ConfigInput) {
   const dir = join(out, name);
   const { summary } = await runToDirectory({ outDir: dir, input: { problems }, config, workers, ordered: true });
-  return { dir, summary, a: Object.values(summary.algorithms)[0] };
+  const ledger = readFileSync(join(dir, 'ledger.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as LedgerEntry);
+  const byId = new Map(ledger.map((e) => [e.problemId, e.ok && e.stats?.success === true]));
+  return { dir, summary, a: Object.values(summary.algorithms)[0], success: problems.map((p) => byId.get(p.id) ?? false) };
+}
+
+/** Accuracy with its 95 % Wilson interval. */
+function withInterval(success: readonly boolean[]): string {
+  const k = success.filter(Boolean).length;
+  const [lo, hi] = wilsonInterval(k, success.length);
+  return `${pct(k / Math.max(1, success.length))} [${(100 * lo).toFixed(1)}, ${(100 * hi).toFixed(1)}]`;
+}
+
+/** A round minus round 0, problem by problem: "+x.x points [lo, hi]". */
+function versus(after: readonly boolean[], before: readonly boolean[]): { text: string; better: boolean } {
+  const d = pairedDifference(after, before);
+  const sign = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
+  return { text: `${sign(d.points)} points [${sign(d.ci[0])}, ${sign(d.ci[1])}]`, better: d.ci[0] > 0 };
 }
 
 const heldOut = generateArithProblems({ count: Number(values.eval), seed: 0 });
@@ -72,19 +100,24 @@ const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 let policyDir = embeddedModelDir('arith-policy');
 let prmDir: string | null = null;
 const table: string[][] = [];
+const verdicts: string[] = [];
+let greedy0: boolean[] = [];
+let mcts0: boolean[] = [];
 
-// Round 0: the starting point.
+// Round 0: the starting point. Its MCTS row uses the verifier, as there is no PRM yet; the paired MCTS
+// comparison of later rounds is against round 0's MCTS with the first round's PRM (lambda 0) below.
 {
   const greedy = await search('round-0/eval-greedy', heldOut, { algorithm: 'greedy', policy: policyConfig(policyDir), reward: null });
   const mcts = await search('round-0/eval-mcts', heldOut, { algorithm: 'mcts', policy: policyConfig(policyDir), reward: null, search: { lambda: 1 }, budget: { simulations: 1e7, generatedTokens: budget } });
-  table.push(['0', '-', '-', '-', pct(greedy.a.accuracy), `${pct(mcts.a.solveRate)} (verifier only)`]);
-  console.log(`round 0: greedy ${pct(greedy.a.accuracy)}, MCTS solves ${pct(mcts.a.solveRate)} of held-out problems`);
+  greedy0 = greedy.success;
+  table.push(['0', '-', '-', '-', withInterval(greedy.success), `${pct(mcts.a.solveRate)} solved (verifier only)`]);
+  console.log(`round 0: greedy ${withInterval(greedy.success)}, MCTS solves ${pct(mcts.a.solveRate)} of held-out problems`);
 }
 
 for (let r = 1; r <= rounds; r++) {
   const t0 = performance.now();
   // 1. Search training problems with the current models; the verifier labels the tree.
-  const training = generateArithProblems({ count: Number(values.problems), seed: 3000 + r });
+  const training = generateArithProblems({ count: Number(values.problems), seed: 3000 + r, minSteps: Number(values['min-steps']), maxSteps: Number(values['max-steps']) });
   const data = await search(`round-${r}/data`, training, {
     algorithm: 'mcts',
     policy: policyConfig(policyDir),
@@ -116,15 +149,32 @@ for (let r = 1; r <= rounds; r++) {
     search: { lambda: 0 },
     budget: { simulations: 1e7, generatedTokens: budget },
   });
+  if (r === 1) {
+    // The same PRM with the starting policy: the baseline the later MCTS rows are paired against.
+    mcts0 = (
+      await search('round-0/eval-mcts-prm', heldOut, {
+        algorithm: 'mcts',
+        policy: policyConfig(policyDir),
+        reward: prmConfig(nextPrm),
+        search: { lambda: 0 },
+        budget: { simulations: 1e7, generatedTokens: budget },
+      })
+    ).success;
+  }
   policyDir = nextPolicy;
   prmDir = nextPrm;
   const yieldText = `${pct(data.a.solveRate)} solved, ${(data.summary.records.traces / training.length).toFixed(2)} traces/problem`;
-  table.push([String(r), yieldText, String(data.summary.records.steps), `${prmLosses[0].toFixed(3)} -> ${prmLosses.at(-1)!.toFixed(3)}`, pct(greedy.a.accuracy), pct(mcts.a.accuracy)]);
-  console.log(`round ${r} (${((performance.now() - t0) / 1000).toFixed(0)} s): data ${yieldText}; greedy ${pct(greedy.a.accuracy)}; MCTS + PRM ${pct(mcts.a.accuracy)}`);
+  const g = versus(greedy.success, greedy0);
+  const m = versus(mcts.success, mcts0);
+  table.push([String(r), yieldText, String(data.summary.records.steps), `${prmLosses[0].toFixed(3)} -> ${prmLosses.at(-1)!.toFixed(3)}`, withInterval(greedy.success), withInterval(mcts.success)]);
+  verdicts.push(`round ${r} vs round 0 (${heldOut.length} problems, paired): greedy ${g.text}, ${g.better ? 'better' : 'not shown better'}; MCTS + PRM (against round 0's policy with round 1's PRM) ${m.text}, ${m.better ? 'better' : 'not shown better'}`);
+  console.log(`round ${r} (${((performance.now() - t0) / 1000).toFixed(0)} s): data ${yieldText}, ${sft.examples.length} traces; greedy ${withInterval(greedy.success)} (${g.text}); MCTS + PRM ${withInterval(mcts.success)} (${m.text})`);
 }
 
-const header = ['round', 'search yield (training problems)', 'step records', 'PRM loss', 'greedy accuracy', `MCTS + PRM accuracy (${budget} tokens)`];
+const header = ['round', 'search yield (training problems)', 'step records', 'PRM loss', 'greedy accuracy [95% CI]', `MCTS + PRM accuracy (${budget} tokens, lambda 0) [95% CI]`];
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
 console.log(`\n${heldOut.length} held-out problems (seed 0); ${values.problems} training problems per round (seed 3000 + round)`);
 console.log(header.map((h, i) => h.padEnd(widths[i])).join('  '));
 for (const row of table) console.log(row.map((c, i) => c.padEnd(widths[i])).join('  '));
+console.log('');
+for (const v of verdicts) console.log(v);
