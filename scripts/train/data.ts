@@ -72,8 +72,7 @@ export interface Batch {
   /** Pairwise loss: flat positions (b * seq + t) of [chosen, rejected] tags, and a weight per pair (0 = padding). */
   pairs?: BigInt64Array;
   pairWeights?: Float32Array;
-  /** Generative step loss: `stepCount` rows of batch * seq (1 where a position predicts the step's token), labels and weights. */
-  stepCount?: number;
+  /** Generative step loss: one row of batch * seq per step (1 where a position predicts the step's token), labels and weights. */
   stepMatrix?: Float32Array;
   stepLabels?: Float32Array;
   stepWeights?: Float32Array;
@@ -154,7 +153,7 @@ function addStepMatrix(batch: Batch, examples: readonly Example[], pairSlots: re
     labels[s] = r.label;
     weights[s] = 1;
   });
-  Object.assign(batch, { stepCount: S, stepMatrix: matrix, stepLabels: labels, stepWeights: weights });
+  Object.assign(batch, { stepMatrix: matrix, stepLabels: labels, stepWeights: weights });
   if (pairSlots.length > 0) {
     const row = (b: number, step: number) => {
       if (step >= (examples[b].steps ?? []).length) throw new Error(`pair refers to step ${step} of an example with ${(examples[b].steps ?? []).length} steps`);

@@ -167,27 +167,33 @@ export function buildStepGraph(spec: ModelSpec, options: StepGraphOptions): Uint
   const wCol = g.op('Unsqueeze', [wNorm, ints([-1])]);
   let loss = g.op('Neg', [sumAll(mul(mul(target, logp), wCol))]);
   let dlogits = mul(sub(g.op('Exp', [logp]), target), wCol);
-  if (pairWeight > 0) {
-    // r = l1 - l0 per position; delta = r[chosen] - r[rejected]; loss += a * sum(w * softplus(-delta)) / sum(w).
-    const l0 = g.op('Squeeze', [g.op('Slice', [logits, ints([0]), ints([1]), ints([-1])]), ints([-1])]);
-    const l1 = g.op('Squeeze', [g.op('Slice', [logits, ints([1]), ints([2]), ints([-1])]), ints([-1])]);
-    const r = reshape(sub(l1, l0), [-1]);
-    const col = (j: number) => g.op('Squeeze', [g.op('Slice', [pairs, ints([j]), ints([j + 1]), ints([1])]), ints([1])]);
+  // softplus(x) = relu(x) + log(1 + exp(-|x|)), stable and with double kernels (Softplus has none).
+  const softplus = (x: string) => add(g.op('Relu', [x]), g.op('Log', [add(c(1), g.op('Exp', [g.op('Neg', [g.op('Abs', [x])])]))]));
+  /**
+   * Bradley-Terry loss over pairs of entries of the flat scores `r` (rows of `pairIdx` [P, 2]: chosen,
+   * rejected), weighted by `pairWeights` normalised to sum to `weight`: sum(pw * softplus(r[rejected] -
+   * r[chosen])). Returns the loss term and d loss / d r (same length as r).
+   */
+  const bradleyTerry = (r: string, pairIdx: string, pairWeights: string, weight: number): { loss: string; dr: string } => {
+    const col = (j: number) => g.op('Squeeze', [g.op('Slice', [pairIdx, ints([j]), ints([j + 1]), ints([1])]), ints([1])]);
     const chosen = col(0);
     const rejected = col(1);
-    const delta = sub(g.op('Gather', [r, chosen]), g.op('Gather', [r, rejected]));
-    const pw = mul(g.op('Div', [pairW, g.op('Max', [sumAll(pairW), c(1e-12)])]), c(pairWeight));
-    // softplus(x) = relu(x) + log(1 + exp(-|x|)), stable and with double kernels (Softplus has none).
-    const negDelta = g.op('Neg', [delta]);
-    const softplus = add(g.op('Relu', [negDelta]), g.op('Log', [add(c(1), g.op('Exp', [g.op('Neg', [g.op('Abs', [negDelta])])]))]));
-    loss = add(loss, sumAll(mul(pw, softplus)));
-    // d loss / d delta = -pw * sigmoid(-delta); scattered to positions by one-hot rows over b * seq.
+    const negDelta = sub(g.op('Gather', [r, rejected]), g.op('Gather', [r, chosen]));
+    const pw = mul(g.op('Div', [pairWeights, g.op('Max', [sumAll(pairWeights), c(1e-12)])]), c(weight));
+    // d loss / d delta = -pw * sigmoid(-delta); scattered to entries by one-hot rows over r.
     const dDelta = g.op('Neg', [mul(pw, g.op('Sigmoid', [negDelta]))]);
-    const n = g.op('Size', [r]);
-    const positions = g.op('Range', [zero, n, one]);
-    const rows = (idx: string) => g.op('Cast', [g.op('Equal', [g.op('Unsqueeze', [idx, ints([1])]), g.op('Unsqueeze', [positions, ints([0])])])], { to: elem === 'double' ? 11 : 1 });
-    const dr = mm(g.op('Unsqueeze', [dDelta, ints([0])]), sub(rows(chosen), rows(rejected)));
-    const drCol = g.op('Unsqueeze', [reshape(dr, [-1]), ints([-1])]);
+    const entries = g.op('Range', [zero, g.op('Size', [r]), one]);
+    const rows = (idx: string) => g.op('Cast', [g.op('Equal', [g.op('Unsqueeze', [idx, ints([1])]), g.op('Unsqueeze', [entries, ints([0])])])], { to: elem === 'double' ? 11 : 1 });
+    const dr = reshape(mm(g.op('Unsqueeze', [dDelta, ints([0])]), sub(rows(chosen), rows(rejected))), [-1]);
+    return { loss: sumAll(mul(pw, softplus(negDelta))), dr };
+  };
+  if (pairWeight > 0) {
+    // r = l1 - l0 per position (flat b * seq + t), pairs of tag positions.
+    const l0 = g.op('Squeeze', [g.op('Slice', [logits, ints([0]), ints([1]), ints([-1])]), ints([-1])]);
+    const l1 = g.op('Squeeze', [g.op('Slice', [logits, ints([1]), ints([2]), ints([-1])]), ints([-1])]);
+    const bt = bradleyTerry(reshape(sub(l1, l0), [-1]), pairs, pairW, pairWeight);
+    loss = add(loss, bt.loss);
+    const drCol = g.op('Unsqueeze', [bt.dr, ints([-1])]);
     const dPair = g.op('Concat', [g.op('Neg', [drCol]), drCol], { axis: -1 });
     dlogits = add(dlogits, g.op('Reshape', [dPair, g.op('Shape', [logits])]));
   }
@@ -197,7 +203,6 @@ export function buildStepGraph(spec: ModelSpec, options: StepGraphOptions): Uint
     // tok[b*seq+t] = log p(target); l = M tok; z = a l + b0; loss += sum(w (softplus(z) - y z)) / sum(w) * weight.
     const a = options.generativeScale ?? 1;
     const b0 = options.generativeBias ?? 3;
-    const softplus = (x: string) => add(g.op('Relu', [x]), g.op('Log', [add(c(1), g.op('Exp', [g.op('Neg', [g.op('Abs', [x])])]))]));
     const tok = reshape(sumAxes(mul(target, logp), [-1]), [-1, 1]);
     stepLogp = reshape(mm(stepMatrix, tok), [-1]);
     const z = add(mul(c(a), stepLogp), c(b0));
@@ -206,18 +211,10 @@ export function buildStepGraph(spec: ModelSpec, options: StepGraphOptions): Uint
     // d loss / d l = a * w * (sigmoid(z) - y).
     let dl = mul(c(a), mul(sw, sub(g.op('Sigmoid', [z]), stepLabels)));
     if (genPairWeight > 0) {
-      // delta = a (l[chosen] - l[rejected]); loss += sum(pw softplus(-delta)); d loss / d delta = -pw sigmoid(-delta).
-      const col = (j: number) => g.op('Squeeze', [g.op('Slice', [stepPairs, ints([j]), ints([j + 1]), ints([1])]), ints([1])]);
-      const chosen = col(0);
-      const rejected = col(1);
-      const delta = mul(c(a), sub(g.op('Gather', [stepLogp, chosen]), g.op('Gather', [stepLogp, rejected])));
-      const pw = mul(g.op('Div', [stepPairW, g.op('Max', [sumAll(stepPairW), c(1e-12)])]), c(genPairWeight));
-      const negDelta = g.op('Neg', [delta]);
-      loss = add(loss, sumAll(mul(pw, softplus(negDelta))));
-      const dDelta = g.op('Neg', [mul(pw, g.op('Sigmoid', [negDelta]))]);
-      const steps = g.op('Range', [g.init(g.fresh('zero'), [], BigInt64Array.of(0n)), g.op('Size', [stepLogp]), g.init(g.fresh('one'), [], BigInt64Array.of(1n))]);
-      const rows = (idx: string) => g.op('Cast', [g.op('Equal', [g.op('Unsqueeze', [idx, ints([1])]), g.op('Unsqueeze', [steps, ints([0])])])], { to: elem === 'double' ? 11 : 1 });
-      dl = add(dl, mul(c(a), reshape(mm(g.op('Unsqueeze', [dDelta, ints([0])]), sub(rows(chosen), rows(rejected))), [-1])));
+      // Pairs of steps on a * l: d loss / d l = a * d loss / d (a l).
+      const bt = bradleyTerry(mul(c(a), stepLogp), stepPairs, stepPairW, genPairWeight);
+      loss = add(loss, bt.loss);
+      dl = add(dl, mul(c(a), bt.dr));
     }
     // d loss / d tok = M^T (d loss / d l); d tok / d logits = onehot - softmax.
     const dtok = mm(g.op('Unsqueeze', [dl, ints([0])]), stepMatrix);
